@@ -1,0 +1,1 @@
+"""Automation rules (SPEC section 9); filled by a later issue."""

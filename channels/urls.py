@@ -1,0 +1,8 @@
+from django.urls import path
+
+from channels import views
+
+app_name = "channels"
+urlpatterns = [
+    path("", views.channels_list, name="list"),
+]

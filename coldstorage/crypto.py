@@ -1,0 +1,53 @@
+"""AES-GCM sealing of cold-storage payloads, bound to what they belong to by associated data."""
+
+import json
+import os
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from coldstorage.keys import KeyConfigurationError, Keyring
+
+FORMAT_VERSION = 1
+
+
+class TamperedRecordError(Exception):
+    """A record failed authentication: moved to another row, altered, or under an unknown key."""
+
+
+def associated_data(kind: str, object_id: int, version: int = FORMAT_VERSION) -> bytes:
+    return f"orderdesk-cold/v{version}/{kind}/{object_id}".encode()
+
+
+def seal(ring: Keyring, kind: str, object_id: int, payload: dict) -> tuple[str, bytes, bytes]:
+    """Returns (key_id, nonce, ciphertext) for a JSON-serializable payload."""
+    plaintext = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    nonce = os.urandom(12)
+    ciphertext = AESGCM(ring.current).encrypt(nonce, plaintext, associated_data(kind, object_id))
+    return ring.current_id, nonce, ciphertext
+
+
+def open_sealed(
+    ring: Keyring,
+    *,
+    kind: str,
+    object_id: int,
+    key_id: str,
+    nonce: bytes,
+    ciphertext: bytes,
+    version: int = FORMAT_VERSION,
+) -> dict:
+    key = ring.keys.get(key_id)
+    if key is None:
+        raise KeyConfigurationError(
+            f"cold record {kind}:{object_id} is encrypted under key {key_id!r}, which is not configured"
+        )
+    try:
+        plaintext = AESGCM(key).decrypt(
+            bytes(nonce), bytes(ciphertext), associated_data(kind, object_id, version)
+        )
+    except InvalidTag:
+        raise TamperedRecordError(
+            f"cold record {kind}:{object_id} failed authentication (moved or altered)"
+        ) from None
+    return json.loads(plaintext)

@@ -1,0 +1,217 @@
+"""The only way into cold storage: store, load, delete and re-key encrypted payloads in bulk."""
+
+import datetime
+from collections.abc import Callable, Iterable
+
+from django.db import connections, router, transaction
+from django.db.models import Q
+
+from coldstorage import crypto, keys
+from coldstorage.models import ColdRecord
+
+Item = tuple[str, int, dict]  # (kind, object_id, payload)
+
+
+def _db() -> str:
+    return router.db_for_write(ColdRecord)
+
+
+def cold_keyring() -> keys.Keyring:
+    """The configured keys; raises KeyConfigurationError (fail closed) when there are none."""
+    return keys.keyring()
+
+
+def cold_records_store(
+    *, items: Iterable[Item], anonymized_at: datetime.datetime, purge_on: datetime.date
+) -> int:
+    """Encrypts and stores payloads, replacing any earlier record of the same object, and commits.
+
+    Replacing makes a re-run of an interrupted chunk harmless.
+    """
+    ring = cold_keyring()
+    rows = []
+    for kind, object_id, payload in items:
+        key_id, nonce, ciphertext = crypto.seal(ring, kind, object_id, payload)
+        rows.append(
+            (
+                kind,
+                object_id,
+                anonymized_at,
+                purge_on,
+                crypto.FORMAT_VERSION,
+                key_id,
+                len(ciphertext),
+                nonce,
+                ciphertext,
+            )
+        )
+    if not rows:
+        return 0
+    db = _db()
+    with transaction.atomic(using=db):
+        by_kind: dict[str, list[int]] = {}
+        for row in rows:
+            by_kind.setdefault(row[0], []).append(row[1])
+        _delete(db, by_kind)
+        connection = connections[db]
+        if connection.vendor == "postgresql":
+            _copy_rows(connection, rows)
+        else:
+            ColdRecord.objects.using(db).bulk_create(
+                [
+                    ColdRecord(
+                        kind=r[0],
+                        object_id=r[1],
+                        anonymized_at=r[2],
+                        purge_on=r[3],
+                        format_version=r[4],
+                        key_id=r[5],
+                        size=r[6],
+                        nonce=r[7],
+                        ciphertext=r[8],
+                    )
+                    for r in rows
+                ],
+                batch_size=500,
+            )
+    return len(rows)
+
+
+def _copy_rows(connection, rows: list[tuple]) -> None:
+    # Binary COPY: ~196k rows/s here against ~15k for bulk_create (STACK-NOTES).
+    table = ColdRecord._meta.db_table
+    columns = (
+        "kind, object_id, anonymized_at, purge_on, format_version, key_id, size, nonce, ciphertext"
+    )
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        with raw.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(
+                ["text", "int8", "timestamptz", "date", "int2", "text", "int4", "bytea", "bytea"]
+            )
+            for row in rows:
+                copy.write_row(row)
+
+
+def _delete(db: str, by_kind: dict[str, list[int]]) -> int:
+    deleted = 0
+    for kind, ids in by_kind.items():
+        if ids:
+            deleted += (
+                ColdRecord.objects.using(db).filter(kind=kind, object_id__in=ids)._raw_delete(db)
+            )
+    return deleted
+
+
+def cold_records_load(*, kind: str, ids: Iterable[int]) -> dict[int, dict]:
+    """Decrypted payloads by object id. Raises TamperedRecordError for any record that fails."""
+    ring = cold_keyring()
+    ids = list(ids)
+    if not ids:
+        return {}
+    rows = (
+        ColdRecord.objects.using(_db())
+        .filter(kind=kind, object_id__in=ids)
+        .values_list("object_id", "key_id", "nonce", "ciphertext", "format_version")
+    )
+    return {
+        object_id: crypto.open_sealed(
+            ring,
+            kind=kind,
+            object_id=object_id,
+            key_id=key_id,
+            nonce=nonce,
+            ciphertext=ciphertext,
+            version=version,
+        )
+        for object_id, key_id, nonce, ciphertext, version in rows
+    }
+
+
+def cold_records_delete(*, kind: str, ids: Iterable[int]) -> int:
+    ids = list(ids)
+    db = _db()
+    with transaction.atomic(using=db):
+        return _delete(db, {kind: ids})
+
+
+def cold_records_existing(*, kind: str, ids: Iterable[int]) -> set[int]:
+    ids = list(ids)
+    if not ids:
+        return set()
+    return set(
+        ColdRecord.objects.using(_db())
+        .filter(kind=kind, object_id__in=ids)
+        .values_list("object_id", flat=True)
+    )
+
+
+def cold_record_ids(*, kind: str, after: int = 0, limit: int = 10_000) -> list[int]:
+    return list(
+        ColdRecord.objects.using(_db())
+        .filter(kind=kind, object_id__gt=after)
+        .order_by("object_id")
+        .values_list("object_id", flat=True)[:limit]
+    )
+
+
+def cold_records_count(*, kind: str | None = None) -> int:
+    qs = ColdRecord.objects.using(_db())
+    return (qs.filter(kind=kind) if kind else qs).count()
+
+
+def cold_records_rotate(
+    *, chunk_size: int = 2000, progress: Callable[[int, int], None] | None = None
+) -> int:
+    """Re-encrypts every record not yet under the current key, chunk by chunk (resumable).
+
+    Each chunk is its own transaction, so an interrupted run keeps what it did and the next run
+    picks up the rest (records already under the current key are not touched).
+    """
+    ring = cold_keyring()
+    db = _db()
+    pending = ColdRecord.objects.using(db).filter(~Q(key_id=ring.current_id))
+    total = pending.count()
+    done = 0
+    while True:
+        with transaction.atomic(using=db):
+            batch = list(
+                pending.order_by("id")
+                .select_for_update()
+                .values_list(
+                    "id", "kind", "object_id", "key_id", "nonce", "ciphertext", "format_version"
+                )[:chunk_size]
+            )
+            if not batch:
+                break
+            updated = []
+            for pk, kind, object_id, key_id, nonce, ciphertext, version in batch:
+                payload = crypto.open_sealed(
+                    ring,
+                    kind=kind,
+                    object_id=object_id,
+                    key_id=key_id,
+                    nonce=nonce,
+                    ciphertext=ciphertext,
+                    version=version,
+                )
+                new_key, new_nonce, new_ct = crypto.seal(ring, kind, object_id, payload)
+                updated.append(
+                    ColdRecord(
+                        pk=pk,
+                        key_id=new_key,
+                        nonce=new_nonce,
+                        ciphertext=new_ct,
+                        size=len(new_ct),
+                        format_version=crypto.FORMAT_VERSION,
+                    )
+                )
+            ColdRecord.objects.using(db).bulk_update(
+                updated,
+                ["key_id", "nonce", "ciphertext", "size", "format_version"],
+                batch_size=500,
+            )
+        done += len(batch)
+        if progress:
+            progress(done, total)
+    return done

@@ -1,0 +1,180 @@
+"""Customers, their addresses and contact data, and the privacy state they share with orders."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from customers.validators import reject_card_numbers
+
+#: What personal data is replaced with in the main database once it sits in cold storage.
+ANONYMIZED = "[Anonymisiert]"
+
+
+class PrivacyState(models.TextChoices):
+    ACTIVE = "active", _("aktiv")
+    ANONYMIZED = "anonymized", _("anonymisiert")
+    RESTORING = "restoring", _("Wiederherstellung läuft")
+    PURGED = "purged", _("endgültig gelöscht")
+
+
+class PrivacyFields(models.Model):
+    """State shared by everything that can be anonymized (orders, addresses, customers)."""
+
+    privacy_state = models.CharField(
+        _("Datenschutzstatus"),
+        max_length=12,
+        choices=PrivacyState.choices,
+        default=PrivacyState.ACTIVE,
+    )
+    anonymized_at = models.DateTimeField(_("anonymisiert am"), null=True, blank=True)
+    purge_on = models.DateField(_("endgültige Löschung am"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_anonymized(self) -> bool:
+        return self.privacy_state != PrivacyState.ACTIVE
+
+    @property
+    def is_restorable(self) -> bool:
+        return self.privacy_state == PrivacyState.ANONYMIZED
+
+
+class Customer(PrivacyFields):
+    number = models.PositiveBigIntegerField(_("Kundennummer"), unique=True)
+    first_name = models.CharField(
+        _("Vorname"), max_length=100, blank=True, validators=[reject_card_numbers]
+    )
+    last_name = models.CharField(
+        _("Nachname"), max_length=100, blank=True, validators=[reject_card_numbers]
+    )
+    company = models.CharField(
+        _("Firma"), max_length=200, blank=True, validators=[reject_card_numbers]
+    )
+    vat_id = models.CharField(
+        _("USt-IdNr."), max_length=30, blank=True, validators=[reject_card_numbers]
+    )
+    birth_date = models.DateField(_("Geburtsdatum"), null=True, blank=True)
+    extra_fields = models.JSONField(
+        _("Zusatzfelder"),
+        default=dict,
+        blank=True,
+        help_text=_("z. B. Affiliate-Code, Kostenstelle"),
+    )
+    payment_method = models.CharField(_("Zahlungsart"), max_length=50, blank=True)
+    psp_token = models.CharField(
+        _("Zahlungs-Token (PSP)"),
+        max_length=200,
+        blank=True,
+        help_text=_("Schlüssel des Zahlungsanbieters für künftige Zahlungen; niemals Kartendaten."),
+        validators=[reject_card_numbers],
+    )
+    created_at = models.DateTimeField(_("angelegt"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-number"]
+        verbose_name = _("Kunde")
+        verbose_name_plural = _("Kunden")
+        indexes = [
+            models.Index(fields=["last_name", "first_name"]),
+            models.Index(fields=["privacy_state"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.display_name}".strip()
+
+    @property
+    def display_name(self) -> str:
+        name = f"{self.first_name} {self.last_name}".strip()
+        if self.privacy_state != PrivacyState.ACTIVE:
+            return ANONYMIZED
+        return name or self.company
+
+
+class CustomerEmail(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="emails")
+    email = models.CharField(_("E-Mail"), max_length=254, validators=[reject_card_numbers])
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("E-Mail-Adresse")
+        verbose_name_plural = _("E-Mail-Adressen")
+        indexes = [models.Index(fields=["email"])]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class CustomerPhone(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="phones")
+    number = models.CharField(_("Telefon"), max_length=50, validators=[reject_card_numbers])
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("Telefonnummer")
+        verbose_name_plural = _("Telefonnummern")
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class CustomerSource(models.Model):
+    """Which channel (and which customer id there) a customer came from."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="sources")
+    channel = models.ForeignKey("channels.Channel", on_delete=models.PROTECT, related_name="+")
+    external_id = models.CharField(
+        _("Kunden-ID im Kanal"), max_length=100, validators=[reject_card_numbers]
+    )
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("Herkunft")
+        verbose_name_plural = _("Herkünfte")
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}:{self.external_id}"
+
+
+class Address(PrivacyFields):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="addresses")
+    first_name = models.CharField(
+        _("Vorname"), max_length=100, blank=True, validators=[reject_card_numbers]
+    )
+    last_name = models.CharField(
+        _("Nachname"), max_length=100, blank=True, validators=[reject_card_numbers]
+    )
+    company = models.CharField(
+        _("Firma"), max_length=200, blank=True, validators=[reject_card_numbers]
+    )
+    street = models.CharField(
+        _("Straße"), max_length=200, blank=True, validators=[reject_card_numbers]
+    )
+    house_number = models.CharField(
+        _("Hausnummer"), max_length=20, blank=True, validators=[reject_card_numbers]
+    )
+    line2 = models.CharField(
+        _("Adresszusatz"), max_length=200, blank=True, validators=[reject_card_numbers]
+    )
+    postcode = models.CharField(
+        _("PLZ"), max_length=20, blank=True, validators=[reject_card_numbers]
+    )
+    city = models.CharField(_("Ort"), max_length=100, blank=True, validators=[reject_card_numbers])
+    state = models.CharField(
+        _("Bundesland/Region"), max_length=100, blank=True, validators=[reject_card_numbers]
+    )
+    country = models.CharField(_("Land (ISO)"), max_length=2)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("Adresse")
+        verbose_name_plural = _("Adressen")
+
+    def __str__(self) -> str:
+        if self.privacy_state != PrivacyState.ACTIVE:
+            return f"{ANONYMIZED} ({self.country})"
+        return f"{self.full_name}, {self.postcode} {self.city} ({self.country})"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip() or self.company

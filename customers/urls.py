@@ -1,0 +1,8 @@
+from django.urls import path
+
+from customers import views
+
+app_name = "customers"
+urlpatterns = [
+    path("", views.customers_list, name="list"),
+]

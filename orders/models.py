@@ -1,0 +1,318 @@
+"""Orders, their items, messages and history, and the privacy jobs that act on them."""
+
+import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import ANONYMIZED, PrivacyFields, PrivacyState
+from customers.validators import reject_card_numbers
+
+
+class OrderStatus(models.TextChoices):
+    NEW = "new", _("Neu")
+    PAID = "paid", _("Bezahlt")
+    INVOICED = "invoiced", _("Rechnung erstellt")
+    SHIPPED = "shipped", _("Versendet")
+    CANCELLED = "cancelled", _("Storniert")
+    ARCHIVED = "archived", _("Archiviert")
+
+
+class OrderLockedError(Exception):
+    """An action that needs the order's personal data was refused because it is anonymized."""
+
+    def __init__(self, order: "Order"):
+        self.order_number = order.number
+        self.privacy_state = order.privacy_state
+        if order.privacy_state == PrivacyState.RESTORING:
+            message = _(
+                "Bestellung %(number)s: Die Kundendaten werden gerade wiederhergestellt. "
+                "Bitte warten Sie, bis die Wiederherstellung abgeschlossen ist."
+            )
+        elif order.privacy_state == PrivacyState.PURGED:
+            message = _(
+                "Bestellung %(number)s: Die Kundendaten wurden endgültig gelöscht; "
+                "die Bestellung kann nicht mehr bearbeitet werden."
+            )
+        else:
+            message = _(
+                "Bestellung %(number)s ist anonymisiert und kann nicht bearbeitet, berechnet, "
+                "versendet oder angeschrieben werden. Stellen Sie die Kundendaten zuerst wieder her."
+            )
+        self.message = message % {"number": order.number}
+        super().__init__(self.message)
+
+
+class OrderQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(privacy_state=PrivacyState.ACTIVE)
+
+    def anonymized(self):
+        return self.filter(privacy_state=PrivacyState.ANONYMIZED)
+
+    def for_list(self):
+        return self.select_related("channel", "customer", "billing_address")
+
+
+class Order(PrivacyFields):
+    number = models.PositiveBigIntegerField(_("Laufende Nummer"), unique=True)
+    channel = models.ForeignKey(
+        "channels.Channel", on_delete=models.PROTECT, related_name="orders", verbose_name=_("Kanal")
+    )
+    external_number = models.CharField(_("Externe Bestellnummer"), max_length=100, blank=True)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        related_name="orders",
+        verbose_name=_("Kunde"),
+    )
+    billing_address = models.ForeignKey(
+        "customers.Address",
+        on_delete=models.PROTECT,
+        related_name="billing_orders",
+        verbose_name=_("Rechnungsadresse"),
+    )
+    shipping_address = models.ForeignKey(
+        "customers.Address",
+        on_delete=models.PROTECT,
+        related_name="shipping_orders",
+        verbose_name=_("Lieferadresse"),
+    )
+    order_date = models.DateTimeField(_("Auftragsdatum"))
+    payment_date = models.DateTimeField(_("Zahldatum"), null=True, blank=True)
+    invoice_date = models.DateTimeField(_("Rechnungsdatum"), null=True, blank=True)
+    delivery_date = models.DateTimeField(_("Lieferdatum"), null=True, blank=True)
+    status = models.CharField(
+        _("Status"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.NEW
+    )
+    total = models.DecimalField(_("Summe"), max_digits=12, decimal_places=2, default=Decimal(0))
+    currency = models.CharField(_("Währung"), max_length=3, default="EUR")
+    payment_method = models.CharField(_("Zahlungsart"), max_length=50, blank=True)
+    buyer_email = models.CharField(
+        _("E-Mail des Käufers"), max_length=254, blank=True, validators=[reject_card_numbers]
+    )
+    buyer_phone = models.CharField(
+        _("Telefon des Käufers"), max_length=50, blank=True, validators=[reject_card_numbers]
+    )
+    notes = models.TextField(_("Interne Notizen"), blank=True, validators=[reject_card_numbers])
+    invoice_number = models.CharField(
+        _("Rechnungsnummer"), max_length=30, null=True, blank=True, unique=True
+    )
+    tracking_number = models.CharField(
+        _("Sendungsnummer"), max_length=100, blank=True, validators=[reject_card_numbers]
+    )
+    # The last time the personal data came back from cold storage: policies count from here.
+    restored_at = models.DateTimeField(_("wiederhergestellt am"), null=True, blank=True)
+    # The privacy job that currently holds this order (a restore in progress).
+    privacy_job = models.ForeignKey(
+        "orders.PrivacyJob", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("importiert am"), auto_now_add=True)
+
+    objects = OrderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-number"]
+        verbose_name = _("Bestellung")
+        verbose_name_plural = _("Bestellungen")
+        indexes = [
+            models.Index(fields=["order_date", "id"]),
+            models.Index(fields=["channel", "order_date"]),
+            models.Index(fields=["status", "order_date"]),
+            models.Index(fields=["payment_date"]),
+            models.Index(fields=["invoice_date"]),
+            models.Index(fields=["delivery_date"]),
+            models.Index(fields=["privacy_state", "channel", "order_date"]),
+            models.Index(
+                fields=["purge_on"],
+                condition=models.Q(purge_on__isnull=False),
+                name="order_purge_on_idx",
+            ),
+            models.Index(
+                fields=["privacy_job"],
+                condition=models.Q(privacy_job__isnull=False),
+                name="order_privacy_job_idx",
+            ),
+            models.Index(fields=["external_number"]),
+            models.Index(fields=["buyer_email"]),
+        ]
+        permissions = [
+            ("anonymize_order", _("Kann Bestellungen anonymisieren")),
+            ("restore_order", _("Kann anonymisierte Bestellungen wiederherstellen")),
+            ("export_order", _("Kann Bestellungen exportieren")),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.number)
+
+    def ensure_personal_data_available(self) -> None:
+        """Guard for every action that needs personal data (edit, invoice, ship, documents, email)."""
+        if self.privacy_state != PrivacyState.ACTIVE:
+            raise OrderLockedError(self)
+
+    @property
+    def customer_name(self) -> str:
+        if self.privacy_state != PrivacyState.ACTIVE:
+            return ANONYMIZED
+        return self.billing_address.full_name
+
+
+class OrderItem(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    sku = models.CharField(_("Artikelnummer"), max_length=64)
+    title = models.CharField(_("Bezeichnung"), max_length=200)
+    quantity = models.PositiveIntegerField(_("Menge"), default=1)
+    unit_price = models.DecimalField(_("Einzelpreis"), max_digits=12, decimal_places=2)
+    tax_rate = models.DecimalField(_("Steuersatz %"), max_digits=5, decimal_places=2)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("Position")
+        verbose_name_plural = _("Positionen")
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.sku}"
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.unit_price * self.quantity
+
+
+class OrderMessage(models.Model):
+    """A message exchanged with the buyer: personal data, anonymized with its order."""
+
+    class Direction(models.TextChoices):
+        INCOMING = "in", _("vom Käufer")
+        OUTGOING = "out", _("an den Käufer")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(_("Richtung"), max_length=3, choices=Direction.choices)
+    subject = models.CharField(_("Betreff"), max_length=200, blank=True)
+    body = models.TextField(_("Nachricht"))
+    sent_at = models.DateTimeField(_("gesendet am"), default=timezone.now)
+
+    class Meta:
+        ordering = ["sent_at", "id"]
+        verbose_name = _("Nachricht")
+        verbose_name_plural = _("Nachrichten")
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} {self.sent_at:%Y-%m-%d}"
+
+
+class OrderEvent(models.Model):
+    """Append-only history of an order. Never holds personal data."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Bestellung angelegt")
+        EDITED = "edited", _("Bestellung bearbeitet")
+        STATUS_CHANGED = "status_changed", _("Status geändert")
+        INVOICED = "invoiced", _("Rechnung erstellt")
+        SHIPPED = "shipped", _("Versendet")
+        ANONYMIZED = "anonymized", _("Kundendaten anonymisiert")
+        RESTORE_REQUESTED = "restore_requested", _("Wiederherstellung angefordert")
+        RESTORED = "restored", _("Kundendaten wiederhergestellt")
+        PURGED = "purged", _("Kundendaten endgültig gelöscht")
+        RULE_FIRED = "rule_fired", _("Automatisierungsregel ausgeführt")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("Ereignis"), max_length=30, choices=Kind.choices)
+    created_at = models.DateTimeField(_("Zeitpunkt"), default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("durch"),
+    )
+    # Who acted when it was no user: "System", "cron", "Regel 3" … (never personal data).
+    actor_label = models.CharField(_("durch (System)"), max_length=100, blank=True)
+    detail = models.CharField(_("Details"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("Verlaufseintrag")
+        verbose_name_plural = _("Verlauf")
+        indexes = [models.Index(fields=["order", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def actor_display(self) -> str:
+        if self.actor_id:
+            return self.actor.get_username()
+        return self.actor_label or "System"
+
+
+class PrivacyJob(models.Model):
+    """A background anonymize / restore / purge run. The source of truth for its progress."""
+
+    class Kind(models.TextChoices):
+        ANONYMIZE = "anonymize", _("Anonymisieren")
+        RESTORE = "restore", _("Wiederherstellen")
+        PURGE = "purge", _("Endgültig löschen")
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("wartet")
+        RUNNING = "running", _("läuft")
+        DONE = "done", _("fertig")
+        FAILED = "failed", _("fehlgeschlagen")
+
+    kind = models.CharField(_("Art"), max_length=12, choices=Kind.choices)
+    state = models.CharField(
+        _("Zustand"), max_length=10, choices=State.choices, default=State.QUEUED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("angefordert von"),
+    )
+    source = models.CharField(_("Quelle"), max_length=100, blank=True)
+    # Ids or a filter (date field, range, channels, excluded statuses): never personal data.
+    selection = models.JSONField(_("Auswahl"), default=dict)
+    total = models.PositiveIntegerField(_("Gesamt"), default=0)
+    done = models.PositiveIntegerField(_("erledigt"), default=0)
+    summary = models.JSONField(_("Ergebnis"), default=dict)
+    cursor = models.BigIntegerField(default=0)
+    error = models.TextField(_("Fehler"), blank=True)
+    lease_owner = models.CharField(max_length=64, blank=True)
+    heartbeat_at = models.DateTimeField(_("letztes Lebenszeichen"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("Versuche"), default=0)
+    created_at = models.DateTimeField(_("angelegt"), default=timezone.now)
+    started_at = models.DateTimeField(_("gestartet"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("beendet"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("Datenschutz-Auftrag")
+        verbose_name_plural = _("Datenschutz-Aufträge")
+        indexes = [models.Index(fields=["state", "heartbeat_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in (self.State.DONE, self.State.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.is_finished:
+            return 100
+        if not self.total:
+            return 0
+        return min(100, int(self.done * 100 / self.total))
+
+
+def purge_date_for(anonymized_at: datetime.datetime) -> datetime.date:
+    """Kept 10 years and to the end of that calendar year: 1 January of (year + 11)."""
+    local = timezone.localtime(anonymized_at)
+    return datetime.date(local.year + 11, 1, 1)
