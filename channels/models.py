@@ -5,6 +5,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from customers.validators import reject_card_numbers
+
 AMAZON_FORCED_DAYS = 40
 
 
@@ -17,7 +19,9 @@ class Channel(models.Model):
         SHOP = "shop", _("Eigener Shop")
         MANUAL = "manual", _("Manuelle Erfassung")
 
-    name = models.CharField(_("Name"), max_length=100, unique=True)
+    name = models.CharField(
+        _("Name"), max_length=100, unique=True, validators=[reject_card_numbers]
+    )
     kind = models.CharField(_("Art"), max_length=20, choices=Kind.choices)
     auto_anonymize = models.BooleanField(_("Kundendaten automatisch anonymisieren"), default=False)
     auto_anonymize_days = models.PositiveIntegerField(

@@ -62,7 +62,9 @@ class Order(PrivacyFields):
     channel = models.ForeignKey(
         "channels.Channel", on_delete=models.PROTECT, related_name="orders", verbose_name=_("Kanal")
     )
-    external_number = models.CharField(_("Externe Bestellnummer"), max_length=100, blank=True)
+    external_number = models.CharField(
+        _("Externe Bestellnummer"), max_length=100, blank=True, validators=[reject_card_numbers]
+    )
     customer = models.ForeignKey(
         "customers.Customer",
         on_delete=models.PROTECT,
@@ -162,8 +164,8 @@ class Order(PrivacyFields):
 
 class OrderItem(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
-    sku = models.CharField(_("Artikelnummer"), max_length=64)
-    title = models.CharField(_("Bezeichnung"), max_length=200)
+    sku = models.CharField(_("Artikelnummer"), max_length=64, validators=[reject_card_numbers])
+    title = models.CharField(_("Bezeichnung"), max_length=200, validators=[reject_card_numbers])
     quantity = models.PositiveIntegerField(_("Menge"), default=1)
     unit_price = models.DecimalField(_("Einzelpreis"), max_digits=12, decimal_places=2)
     tax_rate = models.DecimalField(_("Steuersatz %"), max_digits=5, decimal_places=2)
@@ -190,8 +192,10 @@ class OrderMessage(models.Model):
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="messages")
     direction = models.CharField(_("Richtung"), max_length=3, choices=Direction.choices)
-    subject = models.CharField(_("Betreff"), max_length=200, blank=True)
-    body = models.TextField(_("Nachricht"))
+    subject = models.CharField(
+        _("Betreff"), max_length=200, blank=True, validators=[reject_card_numbers]
+    )
+    body = models.TextField(_("Nachricht"), validators=[reject_card_numbers])
     sent_at = models.DateTimeField(_("gesendet am"), default=timezone.now)
 
     class Meta:
@@ -310,6 +314,20 @@ class PrivacyJob(models.Model):
         if not self.total:
             return 0
         return min(100, int(self.done * 100 / self.total))
+
+
+class NumberSequence(models.Model):
+    """Gap-free counters (invoice numbers …), advanced under a row lock."""
+
+    name = models.CharField(max_length=50, primary_key=True)
+    last_value = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("Nummernkreis")
+        verbose_name_plural = _("Nummernkreise")
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.last_value}"
 
 
 def purge_date_for(anonymized_at: datetime.datetime) -> datetime.date:

@@ -20,6 +20,17 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
+            name='NumberSequence',
+            fields=[
+                ('name', models.CharField(max_length=50, primary_key=True, serialize=False)),
+                ('last_value', models.PositiveBigIntegerField(default=0)),
+            ],
+            options={
+                'verbose_name': 'Nummernkreis',
+                'verbose_name_plural': 'Nummernkreise',
+            },
+        ),
+        migrations.CreateModel(
             name='Order',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -27,7 +38,7 @@ class Migration(migrations.Migration):
                 ('anonymized_at', models.DateTimeField(blank=True, null=True, verbose_name='anonymisiert am')),
                 ('purge_on', models.DateField(blank=True, null=True, verbose_name='endgültige Löschung am')),
                 ('number', models.PositiveBigIntegerField(unique=True, verbose_name='Laufende Nummer')),
-                ('external_number', models.CharField(blank=True, max_length=100, verbose_name='Externe Bestellnummer')),
+                ('external_number', models.CharField(blank=True, max_length=100, validators=[customers.validators.reject_card_numbers], verbose_name='Externe Bestellnummer')),
                 ('order_date', models.DateTimeField(verbose_name='Auftragsdatum')),
                 ('payment_date', models.DateTimeField(blank=True, null=True, verbose_name='Zahldatum')),
                 ('invoice_date', models.DateTimeField(blank=True, null=True, verbose_name='Rechnungsdatum')),
@@ -59,8 +70,8 @@ class Migration(migrations.Migration):
             name='OrderItem',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sku', models.CharField(max_length=64, verbose_name='Artikelnummer')),
-                ('title', models.CharField(max_length=200, verbose_name='Bezeichnung')),
+                ('sku', models.CharField(max_length=64, validators=[customers.validators.reject_card_numbers], verbose_name='Artikelnummer')),
+                ('title', models.CharField(max_length=200, validators=[customers.validators.reject_card_numbers], verbose_name='Bezeichnung')),
                 ('quantity', models.PositiveIntegerField(default=1, verbose_name='Menge')),
                 ('unit_price', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='Einzelpreis')),
                 ('tax_rate', models.DecimalField(decimal_places=2, max_digits=5, verbose_name='Steuersatz %')),
@@ -77,8 +88,8 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('direction', models.CharField(choices=[('in', 'vom Käufer'), ('out', 'an den Käufer')], max_length=3, verbose_name='Richtung')),
-                ('subject', models.CharField(blank=True, max_length=200, verbose_name='Betreff')),
-                ('body', models.TextField(verbose_name='Nachricht')),
+                ('subject', models.CharField(blank=True, max_length=200, validators=[customers.validators.reject_card_numbers], verbose_name='Betreff')),
+                ('body', models.TextField(validators=[customers.validators.reject_card_numbers], verbose_name='Nachricht')),
                 ('sent_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='gesendet am')),
                 ('order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='orders.order')),
             ],
