@@ -35,9 +35,10 @@ class Keyring:
 def parse_keys(text: str, origin: str) -> Keyring:
     keys: dict[str, bytes] = {}
     order: list[str] = []
-    for raw in re.split(r"[,\n]", text):
+    lines = [line for line in text.splitlines() if not line.strip().startswith("#")]
+    for raw in re.split(r"[,\n]", "\n".join(lines)):
         item = raw.strip()
-        if not item or item.startswith("#"):
+        if not item:
             continue
         key_id, sep, encoded = item.partition(":")
         if not sep or not _KEY_ID.match(key_id):

@@ -103,8 +103,14 @@ def _delete(db: str, by_kind: dict[str, list[int]]) -> int:
     return deleted
 
 
-def cold_records_load(*, kind: str, ids: Iterable[int]) -> dict[int, dict]:
-    """Decrypted payloads by object id. Raises TamperedRecordError for any record that fails."""
+def cold_records_load(
+    *, kind: str, ids: Iterable[int], broken: set[int] | None = None
+) -> dict[int, dict]:
+    """Decrypted payloads by object id.
+
+    A record that fails authentication raises TamperedRecordError, or, when a `broken` set is
+    given, is left out and its id added to that set. It is never returned half-read.
+    """
     ring = cold_keyring()
     ids = list(ids)
     if not ids:

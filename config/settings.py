@@ -144,11 +144,6 @@ STORAGES = {
     },
 }
 
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
-EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
-EMAIL_PORT = env_int("EMAIL_PORT", 25)
-DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "backoffice@localhost")
-
 # Cold storage keys: "id:base64key,id2:base64key"; the first encrypts, all decrypt.
 COLDSTORAGE_KEYS = env_str("COLDSTORAGE_KEYS")
 COLDSTORAGE_KEY_FILE = Path(env_str("COLDSTORAGE_KEY_FILE", str(VAR_DIR / "coldstorage.keys")))

@@ -5,3 +5,16 @@ from django.utils.translation import gettext_lazy as _
 class OrdersConfig(AppConfig):
     name = "orders"
     verbose_name = _("Bestellungen")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        post_migrate.connect(_ensure_schedules, sender=self)
+
+
+def _ensure_schedules(sender, using="default", **kwargs) -> None:
+    if using != "default":
+        return
+    from orders.schedules import ensure_schedules
+
+    ensure_schedules()

@@ -1,0 +1,86 @@
+"""What anonymize_orders and restore_orders share: selecting orders, progress, the summary."""
+
+import datetime
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from coldstorage.keys import KeyConfigurationError
+from orders.models import PrivacyJob
+from orders.privacy.jobs import privacy_job_run
+from orders.privacy.selection import Selection, SelectionError
+from orders.privacy.summary import summary_lines
+
+
+def _date(value: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+class PrivacyCommand(BaseCommand):
+    action = ""  # set by subclasses
+
+    def add_arguments(self, parser):
+        parser.add_argument("--ids", help="order ids, comma-separated: --ids 1,2,3")
+        parser.add_argument("--from", dest="date_from", help="order date from (YYYY-MM-DD)")
+        parser.add_argument("--to", dest="date_to", help="order date to, inclusive (YYYY-MM-DD)")
+        parser.add_argument(
+            "--background", action="store_true", help="enqueue for the worker and return"
+        )
+        parser.add_argument("--chunk-size", type=int, default=None)
+
+    def selection(self, options) -> Selection:
+        if options["ids"] and (options["date_from"] or options["date_to"]):
+            raise CommandError("use either --ids or --from/--to, not both")
+        try:
+            if options["ids"]:
+                try:
+                    ids = [int(part) for part in options["ids"].split(",") if part.strip()]
+                except ValueError:
+                    raise CommandError("--ids takes numbers separated by commas") from None
+                return Selection.of_ids(ids)
+            if not (options["date_from"] and options["date_to"]):
+                raise CommandError("give --ids or both --from and --to")
+            return Selection(
+                date_from=_date(options["date_from"]), date_to=_date(options["date_to"])
+            )
+        except SelectionError as exc:
+            raise CommandError(str(exc)) from None
+
+    def create_job(self, selection: Selection, background: bool) -> PrivacyJob:
+        raise NotImplementedError
+
+    def handle(self, *args, **options):
+        selection = self.selection(options)
+        try:
+            job = self.create_job(selection, options["background"])
+        except KeyConfigurationError as exc:
+            raise CommandError(str(exc)) from None
+        if options["background"]:
+            self.stdout.write(
+                _("Auftrag #%(id)d eingereiht (%(total)d Bestellungen); der Worker führt ihn aus.")
+                % {"id": job.pk, "total": job.total}
+            )
+            return
+        if not job.is_finished:
+            job = privacy_job_run(
+                job_id=job.pk, chunk_size=options["chunk_size"], progress=self.progress
+            )
+            if sys.stdout.isatty():
+                self.stdout.write("")
+        if job is None:
+            raise CommandError("the job is being run by another worker")
+        for line in summary_lines(job):
+            self.stdout.write(line)
+        if job.state == PrivacyJob.State.FAILED:
+            raise CommandError(job.error or "job failed")
+
+    def progress(self, job: PrivacyJob) -> None:
+        line = f"{job.done}/{job.total} ({job.percent} %)"
+        if sys.stdout.isatty():
+            self.stdout.write("\r" + line, ending="")
+        else:
+            self.stdout.write(line)

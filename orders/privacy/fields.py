@@ -1,0 +1,35 @@
+"""Which fields hold personal data (SPEC section 3), and what replaces them once anonymized.
+
+Everything not listed here is kept for tax and bookkeeping: countries, numbers, dates, channel,
+status, items, amounts, currency, payment method type, invoice number.
+"""
+
+from customers.models import ANONYMIZED
+
+ORDER_FIELDS = ("buyer_email", "buyer_phone", "notes", "tracking_number")
+MESSAGE_FIELDS = ("subject", "body")
+ADDRESS_FIELDS = (
+    "first_name",
+    "last_name",
+    "company",
+    "street",
+    "house_number",
+    "line2",
+    "postcode",
+    "city",
+    "state",
+)
+CUSTOMER_TEXT_FIELDS = ("first_name", "last_name", "company", "vat_id", "psp_token")
+# Dates and structured values are emptied rather than overwritten with the placeholder.
+CUSTOMER_EMPTIED_FIELDS = {"birth_date": None, "extra_fields": {}}
+CUSTOMER_FIELDS = CUSTOMER_TEXT_FIELDS + tuple(CUSTOMER_EMPTIED_FIELDS)
+
+
+def placeholders(fields: tuple[str, ...]) -> dict:
+    return {field: ANONYMIZED for field in fields}
+
+
+ORDER_PLACEHOLDERS = placeholders(ORDER_FIELDS)
+MESSAGE_PLACEHOLDERS = placeholders(MESSAGE_FIELDS)
+ADDRESS_PLACEHOLDERS = placeholders(ADDRESS_FIELDS)
+CUSTOMER_PLACEHOLDERS = {**placeholders(CUSTOMER_TEXT_FIELDS), **CUSTOMER_EMPTIED_FIELDS}

@@ -1,0 +1,485 @@
+"""The one implementation of anonymize, restore and purge, chunk by chunk (SPEC 4, 6, 12).
+
+Every function here works on a chunk of orders with a constant number of queries. The two
+databases have no common transaction, so the order of writes carries the safety:
+- anonymize: cold records are written and committed first, while the order rows stay locked in
+  the main database; then the main data is replaced. A crash in between leaves active orders with a
+  spare cold record, which a re-run replaces.
+- restore and purge: the main database is written and committed first, then the cold records are
+  deleted. A crash in between leaves spare cold records of active or purged objects, which
+  `sweep_cold_orphans` deletes.
+Customers are locked (in id order) before their orders by every path, which serializes two jobs
+working on different orders of the same customer.
+"""
+
+import datetime
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+
+from coldstorage.models import ColdRecord
+from coldstorage.services import (
+    cold_record_ids,
+    cold_records_delete,
+    cold_records_load,
+    cold_records_store,
+)
+from customers.models import Address, Customer, CustomerEmail, CustomerPhone, CustomerSource
+from customers.models import PrivacyState as S
+from orders.models import Order, OrderEvent, OrderMessage, purge_date_for
+from orders.privacy.fields import (
+    ADDRESS_FIELDS,
+    ADDRESS_PLACEHOLDERS,
+    CUSTOMER_FIELDS,
+    CUSTOMER_PLACEHOLDERS,
+    MESSAGE_FIELDS,
+    MESSAGE_PLACEHOLDERS,
+    ORDER_FIELDS,
+    ORDER_PLACEHOLDERS,
+)
+from orders.privacy.rows import bulk_write_rows, insert_events_for
+
+logger = logging.getLogger(__name__)
+
+NOT_ANONYMIZED = (S.ACTIVE, S.RESTORING)
+
+# Why an order was left alone, as counted in a job's summary.
+SKIP_REASON = {
+    S.ANONYMIZED: "already_anonymized",
+    S.RESTORING: "restoring",
+    S.PURGED: "purged",
+    S.ACTIVE: "not_anonymized",
+}
+
+
+@dataclass
+class Actor:
+    user_id: int | None = None
+    label: str = ""
+    detail: str = ""
+
+
+@dataclass
+class ChunkResult:
+    counts: Counter = field(default_factory=Counter)
+    failed_numbers: list[int] = field(default_factory=list)
+
+
+def _lock_customers(customer_ids) -> list[int]:
+    customer_ids = sorted(set(customer_ids))
+    if customer_ids:
+        list(
+            Customer.objects.filter(pk__in=customer_ids)
+            .order_by("pk")
+            .select_for_update()
+            .values_list("pk", flat=True)
+        )
+    return customer_ids
+
+
+def _lock_customers_of(order_ids) -> list[int]:
+    return _lock_customers(
+        Order.objects.filter(pk__in=order_ids).values_list("customer_id", flat=True)
+    )
+
+
+def _order_uses(address_ids):
+    return Q(billing_address_id__in=address_ids) | Q(shipping_address_id__in=address_ids)
+
+
+def _customer_payloads(customer_ids) -> dict[int, dict]:
+    payloads = {
+        row[0]: {"f": dict(zip(CUSTOMER_FIELDS, row[1:], strict=True)), "e": [], "p": [], "s": []}
+        for row in Customer.objects.filter(pk__in=customer_ids).values_list("pk", *CUSTOMER_FIELDS)
+    }
+    for payload in payloads.values():
+        birth = payload["f"]["birth_date"]
+        payload["f"]["birth_date"] = birth.isoformat() if birth else None
+    for key, model, column in (
+        ("e", CustomerEmail, "email"),
+        ("p", CustomerPhone, "number"),
+        ("s", CustomerSource, "external_id"),
+    ):
+        rows = model.objects.filter(customer_id__in=customer_ids).values_list(
+            "customer_id", "pk", column
+        )
+        for customer_id, pk, value in rows:
+            payloads[customer_id][key].append([pk, value])
+    return payloads
+
+
+def anonymize_chunk(order_ids, *, now: datetime.datetime, actor: Actor) -> ChunkResult:
+    """Anonymizes the active orders among `order_ids`, and the addresses and customers that are
+    left without a non-anonymized order. Call inside no transaction; commits itself."""
+    result = ChunkResult()
+    purge_on = purge_date_for(now)
+    with transaction.atomic():
+        _lock_customers_of(order_ids)
+        rows = list(
+            Order.objects.filter(pk__in=order_ids)
+            .order_by("pk")
+            .select_for_update()
+            .values_list(
+                "pk",
+                "privacy_state",
+                "customer_id",
+                "billing_address_id",
+                "shipping_address_id",
+                *ORDER_FIELDS,
+            )
+        )
+        active = [row for row in rows if row[1] == S.ACTIVE]
+        for row in rows:
+            if row[1] != S.ACTIVE:
+                result.counts["skipped_" + SKIP_REASON[row[1]]] += 1
+        if not active:
+            return result
+        active_ids = [row[0] for row in active]
+        order_payloads = {
+            row[0]: {"f": dict(zip(ORDER_FIELDS, row[5:], strict=True)), "m": []} for row in active
+        }
+        for order_id, pk, *values in OrderMessage.objects.filter(
+            order_id__in=active_ids
+        ).values_list("order_id", "pk", *MESSAGE_FIELDS):
+            order_payloads[order_id]["m"].append([pk, *values])
+
+        # Addresses whose every order is now anonymized (SPEC 6); orders of this chunk count as
+        # anonymized already. Addresses of a customer who becomes fully anonymized go too,
+        # including ones no order uses.
+        others_not_anonymized = Order.objects.exclude(pk__in=active_ids).filter(
+            privacy_state__in=NOT_ANONYMIZED
+        )
+        chunk_customers = {row[2] for row in active}
+        busy_customers = set(
+            others_not_anonymized.filter(customer_id__in=chunk_customers)
+            .values_list("customer_id", flat=True)
+            .distinct()
+        )
+        done_customers = sorted(chunk_customers - busy_customers)
+        done_customers = list(
+            Customer.objects.filter(pk__in=done_customers, privacy_state=S.ACTIVE).values_list(
+                "pk", flat=True
+            )
+        )
+        candidate_addresses = {row[3] for row in active} | {row[4] for row in active}
+        address_rows = Address.objects.filter(privacy_state=S.ACTIVE).filter(
+            Q(pk__in=candidate_addresses) | Q(customer_id__in=done_customers)
+        )
+        address_rows = address_rows.exclude(
+            Exists(
+                others_not_anonymized.filter(
+                    Q(billing_address_id=OuterRef("pk")) | Q(shipping_address_id=OuterRef("pk"))
+                )
+            )
+        )
+        address_payloads = {
+            row[0]: {"f": dict(zip(ADDRESS_FIELDS, row[1:], strict=True))}
+            for row in address_rows.values_list("pk", *ADDRESS_FIELDS)
+        }
+        customer_payloads = _customer_payloads(done_customers)
+
+        # 1. Cold storage first, committed on its own database.
+        cold_records_store(
+            items=[
+                *((ColdRecord.Kind.ORDER, pk, p) for pk, p in order_payloads.items()),
+                *((ColdRecord.Kind.ADDRESS, pk, p) for pk, p in address_payloads.items()),
+                *((ColdRecord.Kind.CUSTOMER, pk, p) for pk, p in customer_payloads.items()),
+            ],
+            anonymized_at=now,
+            purge_on=purge_on,
+        )
+        # 2. Then the main database drops the data, still under the locks taken above.
+        state = {"privacy_state": S.ANONYMIZED, "anonymized_at": now, "purge_on": purge_on}
+        Order.objects.filter(pk__in=active_ids).update(
+            **ORDER_PLACEHOLDERS, **state, privacy_job=None
+        )
+        OrderMessage.objects.filter(order_id__in=active_ids).update(**MESSAGE_PLACEHOLDERS)
+        if address_payloads:
+            Address.objects.filter(pk__in=list(address_payloads)).update(
+                **ADDRESS_PLACEHOLDERS, **state
+            )
+        if done_customers:
+            Customer.objects.filter(pk__in=done_customers).update(**CUSTOMER_PLACEHOLDERS, **state)
+            _blank_contact_rows(done_customers)
+        insert_events_for(
+            Order.objects.filter(pk__in=active_ids),
+            kind=OrderEvent.Kind.ANONYMIZED,
+            created_at=now,
+            actor_id=actor.user_id,
+            actor_label=actor.label,
+            detail=_event_detail(actor, purge_on),
+        )
+        result.counts["anonymized"] += len(active_ids)
+        result.counts["addresses_anonymized"] += len(address_payloads)
+        result.counts["customers_anonymized"] += len(done_customers)
+    return result
+
+
+def _blank_contact_rows(customer_ids) -> None:
+    from customers.models import ANONYMIZED
+
+    CustomerEmail.objects.filter(customer_id__in=customer_ids).update(email=ANONYMIZED)
+    CustomerPhone.objects.filter(customer_id__in=customer_ids).update(number=ANONYMIZED)
+    CustomerSource.objects.filter(customer_id__in=customer_ids).update(external_id=ANONYMIZED)
+
+
+def _event_detail(actor: Actor, purge_on: datetime.date | None = None) -> str:
+    parts = [actor.detail] if actor.detail else []
+    if purge_on:
+        parts.append(f"wiederherstellbar bis {purge_on - datetime.timedelta(days=1):%d.%m.%Y}")
+    return " · ".join(parts)[:200]
+
+
+def restore_chunk(order_ids, *, job_id: int, now: datetime.datetime, actor: Actor) -> ChunkResult:
+    """Writes back the personal data of this job's restoring orders among `order_ids`, with their
+    anonymized addresses and customers, then deletes the cold records."""
+    result = ChunkResult()
+    with transaction.atomic():
+        _lock_customers_of(order_ids)
+        rows = list(
+            Order.objects.filter(pk__in=order_ids, privacy_state=S.RESTORING, privacy_job_id=job_id)
+            .order_by("pk")
+            .select_for_update()
+            .values_list("pk", "number", "customer_id", "billing_address_id", "shipping_address_id")
+        )
+        if not rows:
+            return result
+        ids = [row[0] for row in rows]
+        broken: set[int] = set()
+        order_payloads = cold_records_load(kind=ColdRecord.Kind.ORDER, ids=ids, broken=broken)
+        address_ids = list(
+            Address.objects.filter(
+                pk__in={row[3] for row in rows} | {row[4] for row in rows},
+                privacy_state=S.ANONYMIZED,
+            ).values_list("pk", flat=True)
+        )
+        customer_ids = list(
+            Customer.objects.filter(
+                pk__in={row[2] for row in rows}, privacy_state=S.ANONYMIZED
+            ).values_list("pk", flat=True)
+        )
+        address_payloads = cold_records_load(
+            kind=ColdRecord.Kind.ADDRESS, ids=address_ids, broken=broken
+        )
+        customer_payloads = cold_records_load(
+            kind=ColdRecord.Kind.CUSTOMER, ids=customer_ids, broken=broken
+        )
+
+        # An order whose data (or whose address's or customer's data) is not in cold storage
+        # cannot be restored; it goes back to "anonymized" and the job reports it.
+        missing_addresses = set(address_ids) - set(address_payloads)
+        missing_customers = set(customer_ids) - set(customer_payloads)
+        good, failed = [], []
+        for row in rows:
+            if (
+                row[0] not in order_payloads
+                or row[3] in missing_addresses
+                or row[4] in missing_addresses
+                or row[2] in missing_customers
+            ):
+                failed.append(row)
+            else:
+                good.append(row)
+        if failed:
+            Order.objects.filter(pk__in=[row[0] for row in failed]).update(
+                privacy_state=S.ANONYMIZED, privacy_job=None
+            )
+            result.failed_numbers.extend(row[1] for row in failed)
+            result.counts["failed_cold_record"] += len(failed)
+            if broken:
+                logger.error(
+                    "restore: %d cold records failed authentication (tampered or wrong key)",
+                    len(broken),
+                )
+        good_ids = [row[0] for row in good]
+        customers_to_restore = sorted({row[2] for row in good} & set(customer_payloads))
+        addresses_to_restore = sorted(
+            ({row[3] for row in good} | {row[4] for row in good}) & set(address_payloads)
+        )
+
+        bulk_write_rows(
+            Order,
+            ORDER_FIELDS,
+            [(pk, *(order_payloads[pk]["f"][f] for f in ORDER_FIELDS)) for pk in good_ids],
+        )
+        bulk_write_rows(
+            OrderMessage,
+            MESSAGE_FIELDS,
+            [tuple(message) for pk in good_ids for message in order_payloads[pk]["m"]],
+        )
+        bulk_write_rows(
+            Address,
+            ADDRESS_FIELDS,
+            [
+                (pk, *(address_payloads[pk]["f"][f] for f in ADDRESS_FIELDS))
+                for pk in addresses_to_restore
+            ],
+        )
+        bulk_write_rows(
+            Customer,
+            CUSTOMER_FIELDS,
+            [
+                (pk, *(_customer_value(customer_payloads[pk]["f"], f) for f in CUSTOMER_FIELDS))
+                for pk in customers_to_restore
+            ],
+        )
+        for key, model, column in (
+            ("e", CustomerEmail, "email"),
+            ("p", CustomerPhone, "number"),
+            ("s", CustomerSource, "external_id"),
+        ):
+            bulk_write_rows(
+                model,
+                (column,),
+                [tuple(item) for pk in customers_to_restore for item in customer_payloads[pk][key]],
+            )
+        cleared = {"privacy_state": S.ACTIVE, "anonymized_at": None, "purge_on": None}
+        # privacy_job stays set until the cold records are gone, so a resumed job can finish that.
+        Order.objects.filter(pk__in=good_ids).update(**cleared, restored_at=now)
+        Address.objects.filter(pk__in=addresses_to_restore).update(**cleared)
+        Customer.objects.filter(pk__in=customers_to_restore).update(**cleared)
+        insert_events_for(
+            Order.objects.filter(pk__in=good_ids),
+            kind=OrderEvent.Kind.RESTORED,
+            created_at=now,
+            actor_id=actor.user_id,
+            actor_label=actor.label,
+            detail=_event_detail(actor),
+        )
+        result.counts["restored"] += len(good_ids)
+        result.counts["addresses_restored"] += len(addresses_to_restore)
+        result.counts["customers_restored"] += len(customers_to_restore)
+        # Cold records go only once the main database has the data back (after the outermost
+        # commit; a crash before that leaves them for the resumed job).
+        transaction.on_commit(lambda: finish_restored(job_id=job_id, order_ids=good_ids))
+    return result
+
+
+def _customer_value(fields: dict, name: str):
+    value = fields[name]
+    if name == "birth_date" and value is not None:
+        return datetime.date.fromisoformat(value)
+    return value
+
+
+def finish_restored(*, job_id: int, order_ids=None) -> int:
+    """Deletes the cold records of restored orders (and of their now active addresses and
+    customers) and releases the orders from the job. Idempotent; resumes an interrupted restore."""
+    with transaction.atomic():
+        orders = Order.objects.filter(privacy_job_id=job_id, privacy_state=S.ACTIVE)
+        if order_ids is not None:
+            orders = orders.filter(pk__in=order_ids)
+        rows = list(
+            orders.values_list("pk", "customer_id", "billing_address_id", "shipping_address_id")
+        )
+        if not rows:
+            return 0
+        _lock_customers_of([row[0] for row in rows])
+        ids = [row[0] for row in rows]
+        customers = Customer.objects.filter(
+            pk__in={row[1] for row in rows}, privacy_state=S.ACTIVE
+        ).values_list("pk", flat=True)
+        addresses = Address.objects.filter(
+            pk__in={row[2] for row in rows} | {row[3] for row in rows}, privacy_state=S.ACTIVE
+        ).values_list("pk", flat=True)
+        cold_records_delete(kind=ColdRecord.Kind.ORDER, ids=ids)
+        cold_records_delete(kind=ColdRecord.Kind.ADDRESS, ids=list(addresses))
+        cold_records_delete(kind=ColdRecord.Kind.CUSTOMER, ids=list(customers))
+        Order.objects.filter(pk__in=ids, privacy_job_id=job_id).update(privacy_job=None)
+    return len(ids)
+
+
+def purge_chunk(
+    order_ids, *, today: datetime.date, now: datetime.datetime, actor: Actor
+) -> ChunkResult:
+    """Anonymized orders whose purge date has come become `purged`; their cold data is deleted."""
+    result = ChunkResult()
+    with transaction.atomic():
+        ids = list(
+            Order.objects.filter(pk__in=order_ids, privacy_state=S.ANONYMIZED, purge_on__lte=today)
+            .order_by("pk")
+            .select_for_update()
+            .values_list("pk", flat=True)
+        )
+        if not ids:
+            return result
+        Order.objects.filter(pk__in=ids).update(privacy_state=S.PURGED)
+        insert_events_for(
+            Order.objects.filter(pk__in=ids),
+            kind=OrderEvent.Kind.PURGED,
+            created_at=now,
+            actor_id=actor.user_id,
+            actor_label=actor.label,
+            detail=_event_detail(actor),
+        )
+        transaction.on_commit(lambda: cold_records_delete(kind=ColdRecord.Kind.ORDER, ids=ids))
+    result.counts["purged"] += len(ids)
+    return result
+
+
+def purge_pieces(*, today: datetime.date, chunk_size: int) -> Counter:
+    """Purges anonymized addresses and customers whose purge date has come. Commits per chunk;
+    call outside a transaction."""
+    counts = Counter()
+    for kind, model in ((ColdRecord.Kind.ADDRESS, Address), (ColdRecord.Kind.CUSTOMER, Customer)):
+        while True:
+            with transaction.atomic():
+                ids = list(
+                    model.objects.filter(privacy_state=S.ANONYMIZED, purge_on__lte=today)
+                    .order_by("pk")
+                    .select_for_update()
+                    .values_list("pk", flat=True)[:chunk_size]
+                )
+                if not ids:
+                    break
+                model.objects.filter(pk__in=ids).update(privacy_state=S.PURGED)
+                transaction.on_commit(
+                    lambda kind=kind, ids=ids: cold_records_delete(kind=kind, ids=ids)
+                )
+            counts[f"{kind}s_purged"] += len(ids)
+    return counts
+
+
+_KIND_MODELS = {
+    ColdRecord.Kind.ORDER: Order,
+    ColdRecord.Kind.ADDRESS: Address,
+    ColdRecord.Kind.CUSTOMER: Customer,
+}
+
+
+def sweep_cold_orphans(*, batch_size: int = 10_000) -> int:
+    """Deletes cold records whose object is active, purged or gone: leftovers of an interrupted
+    restore or purge. Holds the main rows locked meanwhile, so an anonymization that has written
+    its cold record but not yet committed the main database is waited for, not robbed."""
+    deleted = 0
+    for kind, model in _KIND_MODELS.items():
+        after = 0
+        while True:
+            ids = cold_record_ids(kind=kind, after=after, limit=batch_size)
+            if not ids:
+                break
+            after = ids[-1]
+            with transaction.atomic():
+                # Lock by id whatever the state: a filter on the state would skip a row that an
+                # anonymization holds locked and still shows as active.
+                if model is Customer:
+                    customer_ids = ids
+                else:
+                    customer_ids = model.objects.filter(pk__in=ids).values_list(
+                        "customer_id", flat=True
+                    )
+                _lock_customers(customer_ids)
+                states = dict(
+                    model.objects.filter(pk__in=ids)
+                    .order_by("pk")
+                    .select_for_update()
+                    .values_list("pk", "privacy_state")
+                )
+                kept = {pk for pk, state in states.items() if state in (S.ANONYMIZED, S.RESTORING)}
+                orphans = [pk for pk in ids if pk not in kept]
+                if orphans:
+                    deleted += cold_records_delete(kind=kind, ids=orphans)
+    return deleted

@@ -1,0 +1,97 @@
+"""What a privacy action applies to: order ids, or a date range with shops and excluded statuses.
+
+A selection is stored on the job as JSON; it holds ids, dates and codes only, never personal data.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+DATE_FIELDS = {
+    "order_date": _("Auftragsdatum"),
+    "payment_date": _("Zahldatum"),
+    "invoice_date": _("Rechnungsdatum"),
+    "delivery_date": _("Lieferdatum"),
+}
+
+
+class SelectionError(ValueError):
+    """The selection cannot be used; the message says why (for the user)."""
+
+
+@dataclass(frozen=True)
+class Selection:
+    ids: tuple[int, ...] | None = None
+    date_field: str = "order_date"
+    date_from: datetime.date | None = None
+    date_to: datetime.date | None = None
+    channel_ids: tuple[int, ...] | None = None  # None: every channel
+    exclude_statuses: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self):
+        if self.ids is None:
+            if self.date_from is None or self.date_to is None:
+                raise SelectionError(_("Bitte Bestellungen auswählen oder einen Zeitraum angeben."))
+            if self.date_from > self.date_to:
+                raise SelectionError(_("Das Von-Datum liegt nach dem Bis-Datum."))
+            if self.date_field not in DATE_FIELDS:
+                raise SelectionError(_("Unbekanntes Datumsfeld."))
+            if self.channel_ids is not None and not self.channel_ids:
+                raise SelectionError(_("Bitte mindestens einen Shop auswählen."))
+        elif not self.ids:
+            raise SelectionError(_("Es sind keine Bestellungen ausgewählt."))
+
+    @classmethod
+    def of_ids(cls, ids) -> "Selection":
+        return cls(ids=tuple(sorted({int(i) for i in ids})))
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Selection":
+        if "ids" in data:
+            return cls(ids=tuple(data["ids"]))
+        return cls(
+            date_field=data.get("date_field", "order_date"),
+            date_from=datetime.date.fromisoformat(data["from"]),
+            date_to=datetime.date.fromisoformat(data["to"]),
+            channel_ids=tuple(data["channels"]) if data.get("channels") is not None else None,
+            exclude_statuses=tuple(data.get("exclude_statuses", ())),
+        )
+
+    def to_json(self) -> dict:
+        if self.ids is not None:
+            return {"ids": list(self.ids)}
+        return {
+            "date_field": self.date_field,
+            "from": self.date_from.isoformat(),
+            "to": self.date_to.isoformat(),
+            "channels": list(self.channel_ids) if self.channel_ids is not None else None,
+            "exclude_statuses": list(self.exclude_statuses),
+        }
+
+    def filter(self, queryset: QuerySet) -> QuerySet:
+        if self.ids is not None:
+            return queryset.filter(pk__in=self.ids)
+        # Both ends inclusive, in the merchant's time zone; half-open bounds keep indexes usable.
+        start = timezone.make_aware(datetime.datetime.combine(self.date_from, datetime.time.min))
+        end = timezone.make_aware(
+            datetime.datetime.combine(self.date_to + datetime.timedelta(days=1), datetime.time.min)
+        )
+        condition = Q(**{f"{self.date_field}__gte": start, f"{self.date_field}__lt": end})
+        if self.channel_ids is not None:
+            condition &= Q(channel_id__in=self.channel_ids)
+        queryset = queryset.filter(condition)
+        if self.exclude_statuses:
+            queryset = queryset.exclude(status__in=self.exclude_statuses)
+        return queryset
+
+    def describe(self) -> str:
+        if self.ids is not None:
+            return _("%(count)d ausgewählte Bestellungen") % {"count": len(self.ids)}
+        return _("%(field)s %(start)s bis %(end)s") % {
+            "field": DATE_FIELDS[self.date_field],
+            "start": self.date_from.strftime("%d.%m.%Y"),
+            "end": self.date_to.strftime("%d.%m.%Y"),
+        }

@@ -1,0 +1,21 @@
+"""django-q2 tasks. They take ids or dates only, never personal data, and are safe to run twice."""
+
+from django.utils import timezone
+
+from orders.privacy.jobs import privacy_job_purge, privacy_job_run, reconcile_jobs
+
+
+def run_privacy_job(job_id: int) -> str:
+    job = privacy_job_run(job_id=job_id)
+    return f"job {job_id}: {job.state if job else 'held by another worker'}"
+
+
+def reconcile_privacy_jobs() -> str:
+    resumed = reconcile_jobs()
+    return f"resumed {len(resumed)} jobs"
+
+
+def purge_coldstorage() -> str:
+    job = privacy_job_purge(today=timezone.localdate(), source="Zeitplan", background=False)
+    job = privacy_job_run(job_id=job.pk)
+    return f"purge job {job.pk if job else '-'}: {job.summary if job else ''}"
