@@ -120,18 +120,23 @@ def cold_records_load(
         .filter(kind=kind, object_id__in=ids)
         .values_list("object_id", "key_id", "nonce", "ciphertext", "format_version")
     )
-    return {
-        object_id: crypto.open_sealed(
-            ring,
-            kind=kind,
-            object_id=object_id,
-            key_id=key_id,
-            nonce=nonce,
-            ciphertext=ciphertext,
-            version=version,
-        )
-        for object_id, key_id, nonce, ciphertext, version in rows
-    }
+    payloads = {}
+    for object_id, key_id, nonce, ciphertext, version in rows:
+        try:
+            payloads[object_id] = crypto.open_sealed(
+                ring,
+                kind=kind,
+                object_id=object_id,
+                key_id=key_id,
+                nonce=nonce,
+                ciphertext=ciphertext,
+                version=version,
+            )
+        except (crypto.TamperedRecordError, keys.KeyConfigurationError):
+            if broken is None:
+                raise
+            broken.add(object_id)
+    return payloads
 
 
 def cold_records_delete(*, kind: str, ids: Iterable[int]) -> int:

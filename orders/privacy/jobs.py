@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F
+from django.db.models import Count, F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -148,7 +148,7 @@ def _claim(job_id: int) -> str | None:
         )
         .filter(
             # Free, or its holder stopped reporting.
-            models_q_free(stale)
+            Q(lease_owner="") | Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=stale)
         )
         .update(
             lease_owner=owner,
@@ -159,12 +159,6 @@ def _claim(job_id: int) -> str | None:
         )
     )
     return owner if claimed else None
-
-
-def models_q_free(stale: datetime.datetime):
-    from django.db.models import Q
-
-    return Q(lease_owner="") | Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=stale)
 
 
 def _advance(job: PrivacyJob, owner: str, *, cursor: int, processed: int, counts: Counter):
@@ -277,10 +271,8 @@ def reconcile_jobs() -> list[int]:
 
     stale = timezone.now() - datetime.timedelta(seconds=settings.PRIVACY_JOB_LEASE_SECONDS)
     job_ids = list(
-        PrivacyJob.objects.filter(
-            state__in=(PrivacyJob.State.QUEUED, PrivacyJob.State.RUNNING), created_at__lt=stale
-        )
-        .filter(models_q_free(stale))
+        PrivacyJob.objects.filter(state__in=(PrivacyJob.State.QUEUED, PrivacyJob.State.RUNNING))
+        .filter(Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, created_at__lt=stale))
         .values_list("pk", flat=True)
     )
     for job_id in job_ids:

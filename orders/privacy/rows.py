@@ -3,6 +3,7 @@
 import json
 from collections.abc import Sequence
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, models
 
 _PG_TYPES = {
@@ -100,9 +101,11 @@ def insert_events_for(
     meta = OrderEvent._meta
     quote = connection.ops.quote_name
     columns = ["order_id", "kind", "created_at", "actor_id", "actor_label", "detail"]
-    inner_sql, inner_params = (
-        order_queryset.order_by().values("pk").query.get_compiler(connection=connection).as_sql()
-    )
+    try:
+        compiled = order_queryset.order_by().values("pk").query.get_compiler(connection=connection)
+        inner_sql, inner_params = compiled.as_sql()
+    except EmptyResultSet:
+        return 0
     created = meta.get_field("created_at").get_db_prep_value(created_at, connection)
     sql = (
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) "

@@ -1,0 +1,59 @@
+"""A cold record only opens for the object it was sealed for, unaltered, under a known key."""
+
+import pytest
+
+from coldstorage.crypto import TamperedRecordError
+from coldstorage.models import ColdRecord
+from coldstorage.services import cold_records_load
+from customers.models import ANONYMIZED, PrivacyState
+from tests.factories import OrderFactory
+from tests.privacy.conftest import BOTH, anonymize, fresh, restore
+
+pytestmark = pytest.mark.django_db(transaction=True, databases=BOTH)
+
+
+def test_a_ciphertext_copied_to_another_record_is_refused():
+    first, second = OrderFactory(), OrderFactory()
+    anonymize(first, second)
+    source = ColdRecord.objects.get(kind="order", object_id=first.pk)
+    ColdRecord.objects.filter(kind="order", object_id=second.pk).update(
+        nonce=source.nonce, ciphertext=source.ciphertext
+    )
+    with pytest.raises(TamperedRecordError):
+        cold_records_load(kind="order", ids=[second.pk])
+
+    job = restore(first, second)
+    # The intact order comes back; the tampered one stays anonymized and is reported by number.
+    assert job.summary["restored"] == 1
+    assert job.summary["failed_cold_record"] == 1
+    assert str(second.number) in job.error
+    assert fresh(first).privacy_state == PrivacyState.ACTIVE
+    assert fresh(second).privacy_state == PrivacyState.ANONYMIZED
+    assert second.buyer_email == ANONYMIZED
+    assert ColdRecord.objects.filter(kind="order", object_id=second.pk).exists()
+
+
+def test_a_flipped_bit_is_refused():
+    order = OrderFactory()
+    anonymize(order)
+    record = ColdRecord.objects.get(kind="order", object_id=order.pk)
+    damaged = bytearray(record.ciphertext)
+    damaged[len(damaged) // 2] ^= 0x01
+    ColdRecord.objects.filter(pk=record.pk).update(ciphertext=bytes(damaged))
+    with pytest.raises(TamperedRecordError):
+        cold_records_load(kind="order", ids=[order.pk])
+    job = restore(order)
+    assert job.summary == {"queued": 1, "failed_cold_record": 1}
+    assert fresh(order).privacy_state == PrivacyState.ANONYMIZED
+
+
+def test_a_record_relabelled_to_another_kind_is_refused():
+    order = OrderFactory()
+    anonymize(order)
+    record = ColdRecord.objects.get(kind="order", object_id=order.pk)
+    ColdRecord.objects.filter(kind="address", object_id=order.billing_address_id).delete()
+    ColdRecord.objects.filter(pk=record.pk).update(
+        kind="address", object_id=order.billing_address_id
+    )
+    with pytest.raises(TamperedRecordError):
+        cold_records_load(kind="address", ids=[order.billing_address_id])
