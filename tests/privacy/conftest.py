@@ -52,23 +52,21 @@ __all__ = ["BOTH", "Address", "Customer", "Order", "anonymize", "fresh", "restor
 
 def personal_snapshot(order_ids) -> dict[int, tuple]:
     """The personal data of orders with their addresses and customers, for later comparison."""
-    from customers.models import CustomerEmail
     from orders.privacy.fields import ADDRESS_FIELDS, CUSTOMER_FIELDS, ORDER_FIELDS
 
     snapshot = {}
-    for order in Order.objects.filter(pk__in=order_ids).select_related(
-        "customer", "billing_address", "shipping_address"
-    ):
+    orders = (
+        Order.objects.filter(pk__in=list(order_ids))
+        .select_related("customer", "billing_address", "shipping_address")
+        .prefetch_related("customer__emails")
+    )
+    for order in orders:
         snapshot[order.pk] = (
             tuple(getattr(order, f) for f in ORDER_FIELDS),
             tuple(getattr(order.billing_address, f) for f in ADDRESS_FIELDS),
             tuple(getattr(order.shipping_address, f) for f in ADDRESS_FIELDS),
             tuple(getattr(order.customer, f) for f in CUSTOMER_FIELDS),
-            tuple(
-                CustomerEmail.objects.filter(customer=order.customer).values_list(
-                    "email", flat=True
-                )
-            ),
+            tuple(email.email for email in order.customer.emails.all()),
         )
     return snapshot
 
@@ -89,8 +87,15 @@ def assert_invariants(original: dict[int, tuple], *, settled: bool = True) -> No
         kind: set(ColdRecord.objects.filter(kind=kind).values_list("object_id", flat=True))
         for kind in ("order", "address", "customer")
     }
-    orders = Order.objects.filter(pk__in=original).select_related(
-        "customer", "billing_address", "shipping_address"
+    orders = list(
+        Order.objects.filter(pk__in=list(original)).select_related(
+            "customer", "billing_address", "shipping_address"
+        )
+    )
+    order_payloads = cold_records_load(kind="order", ids=[o.pk for o in orders])
+    address_payloads = cold_records_load(
+        kind="address",
+        ids={o.billing_address_id for o in orders} | {o.shipping_address_id for o in orders},
     )
     for order in orders:
         allowed = (S.ACTIVE, S.ANONYMIZED) if settled else (S.ACTIVE, S.ANONYMIZED, S.RESTORING)
@@ -106,11 +111,11 @@ def assert_invariants(original: dict[int, tuple], *, settled: bool = True) -> No
                 assert piece.privacy_state == S.ACTIVE
                 assert not settled or piece.pk not in cold[kind]
         else:
-            payload = cold_records_load(kind="order", ids=[order.pk])[order.pk]
+            payload = order_payloads[order.pk]
             assert tuple(payload["f"][f] for f in ORDER_FIELDS) == original[order.pk][0]
             for address, position in ((order.billing_address, 1), (order.shipping_address, 2)):
                 if address.privacy_state != S.ACTIVE:
-                    stored = cold_records_load(kind="address", ids=[address.pk])[address.pk]
+                    stored = address_payloads[address.pk]
                     assert (
                         tuple(stored["f"][f] for f in ADDRESS_FIELDS)
                         == original[order.pk][position]
@@ -118,11 +123,54 @@ def assert_invariants(original: dict[int, tuple], *, settled: bool = True) -> No
                 else:
                     assert not settled or address.pk not in cold["address"]
     # Pieces whose orders are all anonymized are anonymized (and the other way round).
-    for customer in Customer.objects.filter(orders__pk__in=list(original)).distinct():
-        states = set(customer.orders.values_list("privacy_state", flat=True))
+    states_of: dict[int, set] = {}
+    customer_ids = {o.customer_id for o in orders}
+    for customer_id, state in Order.objects.filter(customer_id__in=customer_ids).values_list(
+        "customer_id", "privacy_state"
+    ):
+        states_of.setdefault(customer_id, set()).add(state)
+    for customer in Customer.objects.filter(pk__in=customer_ids):
+        states = states_of[customer.pk]
         all_anonymized = states <= {S.ANONYMIZED, S.PURGED}
         if not settled and S.RESTORING in states:
             continue
         assert (customer.privacy_state == S.ANONYMIZED) == all_anonymized, customer.pk
         if settled:
             assert (customer.pk in cold["customer"]) == all_anonymized
+
+
+def bulk_orders(n: int, *, per_customer: int = 3, channel=None) -> list[int]:
+    """n orders in a few bulk inserts; customers share orders (and one of two addresses)."""
+    from channels.models import Channel
+
+    channel = channel or Channel.objects.get_or_create(name="Bulk", kind=Channel.Kind.SHOP)[0]
+    start = (Order.objects.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+    customers = Customer.objects.bulk_create(
+        Customer(
+            number=start + i,
+            first_name=f"Vorname{i}",
+            last_name=f"Nachname{i}",
+            psp_token=f"tok_{i}",
+            extra_fields={"Kostenstelle": str(i)},
+        )
+        for i in range((n + per_customer - 1) // per_customer)
+    )
+    addresses = Address.objects.bulk_create(
+        Address(customer=c, street=f"Straße {c.number}-{k}", city="Köln", country="DE")
+        for c in customers
+        for k in range(2)
+    )
+    orders = Order.objects.bulk_create(
+        Order(
+            number=start + i,
+            channel=channel,
+            customer=customers[i // per_customer],
+            billing_address=addresses[(i // per_customer) * 2 + (i % 2)],
+            shipping_address=addresses[(i // per_customer) * 2 + (i % 2)],
+            order_date=timezone.make_aware(datetime.datetime(2024, 1, 1 + i % 28, 12)),
+            buyer_email=f"kaeufer{i}@example.de",
+            notes=f"Notiz {i}",
+        )
+        for i in range(n)
+    )
+    return [o.pk for o in orders]
