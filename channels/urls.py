@@ -5,4 +5,6 @@ from channels import views
 app_name = "channels"
 urlpatterns = [
     path("", views.channels_list, name="list"),
+    path("new/", views.channel_create, name="create"),
+    path("<int:pk>/", views.channel_edit, name="edit"),
 ]

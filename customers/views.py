@@ -1,5 +1,177 @@
+"""Kundenübersicht and the customer page (view and edit)."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+
+from customers.forms import AddressFormSet, CustomerForm, EmailFormSet, PhoneFormSet, row_edits
+from customers.models import ANONYMIZED, Address, Customer, CustomerEmail, CustomerSource
+from customers.services import (
+    CUSTOMER_EDITABLE_FIELDS,
+    CustomerLockedError,
+    customer_edit_refusal,
+    customer_update,
+)
+from orders.models import Order
+
+PAGE_SIZE = 50
+# The customer page lists this many orders; the order list has the rest.
+DETAIL_ORDER_LIMIT = 100
+_MAX_CUSTOMER_NUMBER = 2**63 - 1
 
 
-def customers_list(request):
-    return TemplateResponse(request, "base.html", {})
+def _page_number(request: HttpRequest) -> int:
+    try:
+        return max(1, int(request.GET.get("page", 1)))
+    except ValueError:
+        return 1
+
+
+def _search(customers: QuerySet[Customer], q: str) -> QuerySet[Customer]:
+    if not q:
+        return customers
+    if q.isdigit():
+        number = int(q)
+        if number > _MAX_CUSTOMER_NUMBER:
+            return customers.none()
+        return customers.filter(number=number)
+    if "@" in q:
+        emails = CustomerEmail.objects.filter(customer=OuterRef("pk"), email__istartswith=q)
+        return customers.filter(Exists(emails))
+    return customers.filter(last_name__istartswith=q)
+
+
+def _overview_rows(q: str, page: int) -> tuple[list[Customer], bool]:
+    """One page of customers plus whether another follows: LIMIT n+1 instead of a COUNT."""
+    order_count = (
+        Order.objects.filter(customer=OuterRef("pk"))
+        .order_by()
+        .values("customer")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    newest_address = Address.objects.filter(customer=OuterRef("pk")).order_by("-pk").values("pk")
+    customers = (
+        _search(Customer.objects.all(), q)
+        .annotate(
+            order_count=Coalesce(Subquery(order_count, output_field=IntegerField()), 0),
+            newest_address_id=Subquery(newest_address[:1]),
+        )
+        .prefetch_related(Prefetch("emails", queryset=CustomerEmail.objects.order_by("pk")))
+        .order_by("-number")
+    )
+    offset = (page - 1) * PAGE_SIZE
+    rows = list(customers[offset : offset + PAGE_SIZE + 1])
+    has_next = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    addresses = Address.objects.in_bulk([c.newest_address_id for c in rows if c.newest_address_id])
+    for customer in rows:
+        customer.newest_address = addresses.get(customer.newest_address_id)
+    return rows, has_next
+
+
+def _master_data_facts(customer: Customer) -> list[tuple[str, object, bool]]:
+    """(label, value, masked) rows for the read-only customer page."""
+    facts = []
+    for name in CUSTOMER_EDITABLE_FIELDS:
+        field = Customer._meta.get_field(name)
+        value = getattr(customer, name)
+        if name == "extra_fields":
+            value = ", ".join(f"{key}: {item}" for key, item in (value or {}).items())
+        # The payment method type is kept for bookkeeping; everything else is personal.
+        masked = customer.is_anonymized and name != "payment_method"
+        facts.append((field.verbose_name, value, masked))
+    return facts
+
+
+def customers_list(request: HttpRequest) -> TemplateResponse:
+    q = request.GET.get("q", "").strip()
+    page = _page_number(request)
+    customers, has_next = _overview_rows(q, page)
+    template_name = "customers/list.html"
+    if request.htmx:
+        template_name += "#table"
+    return TemplateResponse(
+        request,
+        template_name,
+        {
+            "customers": customers,
+            "q": q,
+            "page": page,
+            "has_next": has_next,
+            "ANONYMIZED": ANONYMIZED,
+        },
+    )
+
+
+def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = get_object_or_404(Customer, pk=pk)
+    refusal = customer_edit_refusal(customer)
+    may_edit = request.user.has_perm("customers.change_customer")
+    editable = may_edit and refusal is None
+
+    form = email_formset = phone_formset = address_formset = None
+    if request.method == "POST":
+        if not may_edit:
+            raise PermissionDenied
+        if refusal is not None:
+            messages.error(request, refusal.message)
+            return redirect("customers:detail", pk=customer.pk)
+        form = CustomerForm(request.POST, instance=customer)
+        email_formset = EmailFormSet(request.POST, instance=customer)
+        phone_formset = PhoneFormSet(request.POST, instance=customer)
+        address_formset = AddressFormSet(request.POST, instance=customer)
+        formsets = (email_formset, phone_formset, address_formset)
+        if form.is_valid() and all([fs.is_valid() for fs in formsets]):
+            try:
+                customer_update(
+                    customer=customer,
+                    actor=request.user,
+                    fields={name: form.cleaned_data[name] for name in form.changed_data},
+                    emails=row_edits(email_formset),
+                    phones=row_edits(phone_formset),
+                    addresses=row_edits(address_formset),
+                )
+            except CustomerLockedError as exc:
+                messages.error(request, exc.message)
+                return redirect("customers:detail", pk=customer.pk)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, _("Die Kundendaten wurden gespeichert."))
+                return redirect("customers:detail", pk=customer.pk)
+        # Validation filled the instance with the submitted values; show the stored ones.
+        customer = Customer.objects.get(pk=customer.pk)
+    elif editable:
+        form = CustomerForm(instance=customer)
+        email_formset = EmailFormSet(instance=customer)
+        phone_formset = PhoneFormSet(instance=customer)
+        address_formset = AddressFormSet(instance=customer)
+
+    orders = list(
+        customer.orders.select_related("channel").order_by("-number")[: DETAIL_ORDER_LIMIT + 1]
+    )
+    context = {
+        "customer": customer,
+        "refusal": refusal,
+        "facts": _master_data_facts(customer),
+        "may_edit": may_edit,
+        "editable": editable,
+        "form": form,
+        "email_formset": email_formset,
+        "phone_formset": phone_formset,
+        "address_formset": address_formset,
+        "emails": customer.emails.all(),
+        "phones": customer.phones.all(),
+        "addresses": customer.addresses.all(),
+        "sources": CustomerSource.objects.filter(customer=customer).select_related("channel"),
+        "orders": orders[:DETAIL_ORDER_LIMIT],
+        "more_orders": len(orders) > DETAIL_ORDER_LIMIT,
+        "ANONYMIZED": ANONYMIZED,
+    }
+    return TemplateResponse(request, "customers/detail.html", context)

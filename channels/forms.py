@@ -1,0 +1,72 @@
+"""The channel settings form: name, kind and the anonymization policy."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from channels.models import AMAZON_FORCED_DAYS, Channel
+from customers.forms import ForgetsCardNumbersMixin
+
+FORCED_POLICY_REASON = _(
+    "Amazon verlangt die Anonymisierung nach 40 Tagen (Datenschutzregeln des Marktplatzes)"
+)
+ZERO_DAYS_WARNING = _(
+    "Achtung: Bei 0 Tagen werden die Kundendaten direkt nach dem Import anonymisiert. "
+    "Bestellungen dieses Kanals können dann nicht mehr bearbeitet oder versendet werden."
+)
+POLICY_FIELDS = ("auto_anonymize", "auto_anonymize_days")
+
+
+class ChannelForm(ForgetsCardNumbersMixin, forms.ModelForm):
+    class Meta:
+        model = Channel
+        fields = ["name", "kind", "auto_anonymize", "auto_anonymize_days"]
+        widgets = {"auto_anonymize_days": forms.NumberInput(attrs={"min": 0})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["auto_anonymize_days"].min_value = 0
+        self.policy_is_forced = self._chosen_kind() == Channel.Kind.AMAZON
+        if self.policy_is_forced:
+            # Disabled fields are not submitted by the browser; their value is the forced one.
+            self.initial.update({"auto_anonymize": True, "auto_anonymize_days": AMAZON_FORCED_DAYS})
+            for name in POLICY_FIELDS:
+                self.fields[name].disabled = True
+                self.fields[name].help_text = FORCED_POLICY_REASON
+
+    def _chosen_kind(self) -> str:
+        if self.is_bound:
+            return self.data.get(self.add_prefix("kind"), "")
+        return self.initial.get("kind") or self.instance.kind
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.policy_is_forced:
+            self._refuse_other_forced_values()
+        return cleaned_data
+
+    def _refuse_other_forced_values(self) -> None:
+        # Values a client sends for the disabled fields anyway are refused, not silently dropped.
+        days = self.data.get(self.add_prefix("auto_anonymize_days"), "")
+        if str(days).strip() not in ("", str(AMAZON_FORCED_DAYS)):
+            self.add_error("auto_anonymize_days", FORCED_POLICY_REASON)
+        enabled = self.data.get(self.add_prefix("auto_anonymize"))
+        if enabled is not None and str(enabled).lower() in ("false", "0", "off", "no"):
+            self.add_error("auto_anonymize", FORCED_POLICY_REASON)
+
+    @property
+    def shows_zero_days_warning(self) -> bool:
+        if self.policy_is_forced:
+            return False
+        enabled, days = self._policy_values()
+        return bool(enabled) and str(days).strip() == "0"
+
+    def _policy_values(self) -> tuple[object, object]:
+        if self.is_bound:
+            return (
+                self.data.get(self.add_prefix("auto_anonymize")),
+                self.data.get(self.add_prefix("auto_anonymize_days"), ""),
+            )
+        return (
+            self.initial.get("auto_anonymize", self.instance.auto_anonymize),
+            self.initial.get("auto_anonymize_days", self.instance.auto_anonymize_days),
+        )

@@ -1,0 +1,292 @@
+"""Support admin for customers and addresses, and the admin behaviour shared by personal data."""
+
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from customers.forms import ForgetsCardNumbersMixin, reject_card_numbers_in_json
+from customers.models import (
+    ANONYMIZED,
+    Address,
+    Customer,
+    CustomerEmail,
+    CustomerPhone,
+    CustomerSource,
+    PrivacyState,
+)
+from customers.services import CustomerLockedError, customer_edit_refusal, customer_lock_for_edit
+
+#: Set only by the privacy services (anonymize, restore, purge), never by hand.
+PRIVACY_FIELDS = ("privacy_state", "anonymized_at", "purge_on")
+
+
+class PersonalDataAdmin(admin.ModelAdmin):
+    """Admin for a model holding personal data.
+
+    A record with an anonymized piece is read-only (view permission only), and the admin log
+    stores ids instead of the records' text, so no personal data lands in change messages.
+    """
+
+    show_full_result_count = False
+    list_per_page = 50
+
+    def is_locked(self, obj) -> bool:
+        return obj is not None and obj.privacy_state != PrivacyState.ACTIVE
+
+    def lock_reason(self, obj) -> str:
+        return str(
+            _("Die personenbezogenen Daten sind anonymisiert und können nicht bearbeitet werden.")
+        )
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and request.method == "GET" and self.is_locked(obj):
+            messages.warning(request, self.lock_reason(obj))
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = [*super().get_readonly_fields(request, obj)]
+        if self.is_locked(obj):
+            readonly += [
+                f.name
+                for f in self.model._meta.get_fields()
+                if f.concrete and f.editable and not f.primary_key
+            ]
+            readonly += [f.name for f in self.model._meta.many_to_many]
+        return list(dict.fromkeys(readonly))
+
+    def has_change_permission(self, request, obj=None):
+        if self.is_locked(obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting would leave cold records behind; the purge is the lifecycle's business.
+        if self.is_locked(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        # Bulk deletion cannot tell locked records apart.
+        actions.pop("delete_selected", None)
+        return actions
+
+    # --- admin log without personal data -------------------------------------------------
+
+    def log_repr(self, obj) -> str:
+        return f"{obj._meta.verbose_name} #{obj.pk}"
+
+    def log_addition(self, request, obj, message):
+        return self._log(request, [obj], ADDITION, message)
+
+    def log_change(self, request, obj, message):
+        return self._log(request, [obj], CHANGE, message)
+
+    def log_deletions(self, request, queryset):
+        return self._log(request, list(queryset), DELETION, "")
+
+    def _log(self, request, objects, action_flag, message):
+        if isinstance(message, list):
+            message = json.dumps(message)
+        entries = [
+            LogEntry(
+                user_id=request.user.pk,
+                content_type_id=ContentType.objects.get_for_model(obj, for_concrete_model=False).pk,
+                object_id=str(obj.pk),
+                object_repr=self.log_repr(obj)[:200],
+                action_flag=action_flag,
+                change_message=message,
+            )
+            for obj in objects
+        ]
+        if len(entries) == 1:
+            entries[0].save()
+            return entries[0]
+        return LogEntry.objects.bulk_create(entries)
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        message = super().construct_change_message(request, form, formsets, add)
+        # Inline rows are named by their text (an email address …): replace it by the row id.
+        reprs = iter(
+            f"#{obj.pk}" if obj.pk is not None else "#–"
+            for formset in formsets or ()
+            for obj in [
+                *formset.new_objects,
+                *(changed for changed, _fields in formset.changed_objects),
+                *formset.deleted_objects,
+            ]
+        )
+        for entry in message:
+            for action in entry.values():
+                if isinstance(action, dict) and "object" in action:
+                    action["object"] = next(reprs, "#–")
+        return message
+
+
+class LockedParentInline:
+    """Inline rows follow their parent: read-only while the parent is locked."""
+
+    def _parent_locked(self, request, obj) -> bool:
+        parent_admin = self.admin_site._registry.get(self.parent_model)
+        return obj is not None and parent_admin is not None and parent_admin.is_locked(obj)
+
+    def has_add_permission(self, request, obj=None):
+        return not self._parent_locked(request, obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        if self._parent_locked(request, obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if self._parent_locked(request, obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+def _locked_customer_error(exc: CustomerLockedError) -> ValidationError:
+    return ValidationError(exc.message, code="locked")
+
+
+class CustomerAdminForm(ForgetsCardNumbersMixin, forms.ModelForm):
+    # No Meta: the admin supplies the model and its fields.
+
+    def clean_extra_fields(self):
+        value = self.cleaned_data.get("extra_fields")
+        reject_card_numbers_in_json(value)
+        return value
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.instance.pk is not None:
+            # The admin's change view runs in a transaction: the row lock holds until commit.
+            try:
+                customer_lock_for_edit(customer_id=self.instance.pk)
+            except CustomerLockedError as exc:
+                raise _locked_customer_error(exc) from None
+        return cleaned_data
+
+
+class CustomerEmailInline(LockedParentInline, admin.TabularInline):
+    model = CustomerEmail
+    extra = 0
+
+
+class CustomerPhoneInline(LockedParentInline, admin.TabularInline):
+    model = CustomerPhone
+    extra = 0
+
+
+class CustomerSourceInline(LockedParentInline, admin.TabularInline):
+    model = CustomerSource
+    extra = 0
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("channel")
+
+
+class CustomerAddressInline(LockedParentInline, admin.StackedInline):
+    model = Address
+    extra = 0
+    readonly_fields = PRIVACY_FIELDS
+    show_change_link = True
+
+    def has_delete_permission(self, request, obj=None):
+        # Orders point at addresses (on_delete=PROTECT); the address admin explains refusals.
+        return False
+
+
+@admin.register(Customer)
+class CustomerAdmin(PersonalDataAdmin):
+    form = CustomerAdminForm
+    list_display = ("number", "name", "company_display", "privacy_state", "created_at")
+    list_filter = ("privacy_state",)
+    search_fields = ("number__exact", "^last_name", "=emails__email")
+    readonly_fields = (*PRIVACY_FIELDS, "created_at")
+    inlines = (
+        CustomerEmailInline,
+        CustomerPhoneInline,
+        CustomerSourceInline,
+        CustomerAddressInline,
+    )
+
+    @admin.display(description=_("Name"), ordering="last_name")
+    def name(self, obj: Customer) -> str:
+        return obj.display_name
+
+    @admin.display(description=_("Firma"), ordering="company")
+    def company_display(self, obj: Customer) -> str:
+        return ANONYMIZED if obj.is_anonymized else obj.company
+
+    def is_locked(self, obj) -> bool:
+        if obj is None:
+            return False
+        # Cached on the instance: the admin asks several times per request.
+        if not hasattr(obj, "_admin_edit_refusal"):
+            obj._admin_edit_refusal = customer_edit_refusal(obj)
+        return obj._admin_edit_refusal is not None
+
+    def lock_reason(self, obj) -> str:
+        if self.is_locked(obj):
+            return obj._admin_edit_refusal.message
+        return super().lock_reason(obj)
+
+    def log_repr(self, obj) -> str:
+        return f"{obj._meta.verbose_name} {obj.number}"
+
+
+class AddressAdminForm(ForgetsCardNumbersMixin, forms.ModelForm):
+    # No Meta: the admin supplies the model and its fields.
+
+    def clean(self):
+        cleaned_data = super().clean()
+        customer = cleaned_data.get("customer") or getattr(self.instance, "customer", None)
+        if customer is not None and customer.pk is not None:
+            try:
+                customer_lock_for_edit(customer_id=customer.pk)
+            except CustomerLockedError as exc:
+                raise _locked_customer_error(exc) from None
+        return cleaned_data
+
+
+@admin.register(Address)
+class AddressAdmin(PersonalDataAdmin):
+    form = AddressAdminForm
+    list_display = ("id", "customer_number", "name", "city_display", "country", "privacy_state")
+    list_filter = ("privacy_state",)
+    list_select_related = ("customer",)
+    search_fields = ("customer__number__exact", "^last_name", "^postcode")
+    raw_id_fields = ("customer",)
+    readonly_fields = PRIVACY_FIELDS
+
+    @admin.display(description=_("Kunde"), ordering="customer__number")
+    def customer_number(self, obj: Address) -> int:
+        return obj.customer.number
+
+    @admin.display(description=_("Name"))
+    def name(self, obj: Address) -> str:
+        return ANONYMIZED if obj.is_anonymized else obj.full_name
+
+    @admin.display(description=_("Ort"))
+    def city_display(self, obj: Address) -> str:
+        return ANONYMIZED if obj.is_anonymized else obj.city
+
+    def is_locked(self, obj) -> bool:
+        if obj is None:
+            return False
+        if obj.privacy_state != PrivacyState.ACTIVE:
+            return True
+        # Part of a customer record with an anonymized piece (SPEC 6).
+        if not hasattr(obj, "_admin_edit_refusal"):
+            obj._admin_edit_refusal = customer_edit_refusal(obj.customer)
+        return obj._admin_edit_refusal is not None
+
+    def lock_reason(self, obj) -> str:
+        if self.is_locked(obj) and getattr(obj, "_admin_edit_refusal", None) is not None:
+            return obj._admin_edit_refusal.message
+        return super().lock_reason(obj)
