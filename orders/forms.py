@@ -1,0 +1,153 @@
+"""Forms of the merchant's order pages: list filters, the edit page, shipping."""
+
+import datetime
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from channels.models import Channel
+from customers.models import Address
+from customers.validators import reject_card_numbers
+from orders.models import Order, OrderStatus
+
+#: Sort keys offered in the list, mapped to their ORDER BY (always unique, so pages are stable).
+ORDER_LIST_SORTS: dict[str, tuple[str, ...]] = {
+    "number": ("number",),
+    "-number": ("-number",),
+    "date": ("order_date", "id"),
+    "-date": ("-order_date", "-id"),
+    "total": ("total", "id"),
+    "-total": ("-total", "-id"),
+}
+DEFAULT_ORDER_LIST_SORT = "-date"
+#: Deep offsets get slow on a million rows; nobody pages this far instead of filtering.
+MAX_ORDER_LIST_PAGE = 2000
+
+
+class OrderFilterForm(forms.Form):
+    """The list's filters, search, sorting and page; everything arrives as GET parameters."""
+
+    q = forms.CharField(
+        label=_("Suche"),
+        required=False,
+        max_length=200,
+        strip=True,
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "placeholder": _("Nr., externe Nr., Nachname, E-Mail"),
+                "autocomplete": "off",
+            }
+        ),
+    )
+    channel = forms.ModelChoiceField(
+        label=_("Kanal"),
+        queryset=Channel.objects.order_by("name"),
+        required=False,
+        empty_label=_("Alle Kanäle"),
+        error_messages={"invalid_choice": _("Diesen Kanal gibt es nicht.")},
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        choices=[("", _("Alle Status")), *OrderStatus.choices],
+        required=False,
+        error_messages={"invalid_choice": _("Diesen Status gibt es nicht.")},
+    )
+    date_from = forms.DateField(
+        label=_("Auftragsdatum von"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("„Von“ ist kein gültiges Datum (erwartet z. B. 2026-03-31).")},
+    )
+    date_to = forms.DateField(
+        label=_("bis"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("„Bis“ ist kein gültiges Datum (erwartet z. B. 2026-03-31).")},
+    )
+    # Sort and page come from links, not from the user's typing: unknown values fall back.
+    sort = forms.CharField(required=False, widget=forms.HiddenInput)
+    page = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def clean_sort(self) -> str:
+        sort = self.cleaned_data["sort"]
+        return sort if sort in ORDER_LIST_SORTS else DEFAULT_ORDER_LIST_SORT
+
+    def clean_page(self) -> int:
+        try:
+            page = int(self.cleaned_data["page"])
+        except (TypeError, ValueError):
+            return 1
+        return min(max(page, 1), MAX_ORDER_LIST_PAGE)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        date_from: datetime.date | None = cleaned.get("date_from")
+        date_to: datetime.date | None = cleaned.get("date_to")
+        if date_from and date_to and date_from > date_to:
+            raise forms.ValidationError(
+                _("Das Datum „von“ (%(from)s) liegt nach dem Datum „bis“ (%(to)s)."),
+                params={"from": date_from.strftime("%d.%m.%Y"), "to": date_to.strftime("%d.%m.%Y")},
+                code="date_range",
+            )
+        return cleaned
+
+
+ADDRESS_FIELDS = [
+    "first_name",
+    "last_name",
+    "company",
+    "street",
+    "house_number",
+    "line2",
+    "postcode",
+    "city",
+    "state",
+    "country",
+]
+
+
+class AddressForm(forms.ModelForm):
+    """Validates an order's billing or shipping address; orders.services.order_update saves it."""
+
+    class Meta:
+        model = Address
+        fields = ADDRESS_FIELDS
+
+    def clean_country(self) -> str:
+        country = self.cleaned_data["country"].strip().upper()
+        if len(country) != 2 or not country.isalpha():
+            raise forms.ValidationError(
+                _("Bitte den zweistelligen ISO-Ländercode angeben, z. B. DE.")
+            )
+        return country
+
+
+ORDER_EDIT_FIELDS = ["buyer_email", "buyer_phone", "status", "notes"]
+
+
+class OrderEditForm(forms.ModelForm):
+    """Contact, status and notes of an order; orders.services.order_update saves them."""
+
+    class Meta:
+        model = Order
+        fields = ORDER_EDIT_FIELDS
+        widgets = {"notes": forms.Textarea(attrs={"rows": 4})}
+
+
+class OrderShipForm(forms.Form):
+    tracking_number = forms.CharField(
+        label=_("Sendungsnummer"),
+        max_length=Order._meta.get_field("tracking_number").max_length,
+        strip=True,
+        # Not a model form: the model field's card-number check has to be repeated here.
+        validators=[reject_card_numbers],
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+
+def disable_fields(*forms_to_lock: forms.BaseForm) -> None:
+    """Renders the forms read-only (an anonymized order cannot be edited)."""
+    for form in forms_to_lock:
+        for field in form.fields.values():
+            field.disabled = True
