@@ -98,7 +98,7 @@ def _delete(db: str, by_kind: dict[str, list[int]]) -> int:
     for kind, ids in by_kind.items():
         if ids:
             deleted += (
-                ColdRecord.objects.using(db).filter(kind=kind, object_id__in=ids)._raw_delete(db)
+                ColdRecord.objects.using(db).filter(kind=kind, object_id__in_ids=ids)._raw_delete(db)
             )
     return deleted
 
@@ -117,7 +117,7 @@ def cold_records_load(
         return {}
     rows = (
         ColdRecord.objects.using(_db())
-        .filter(kind=kind, object_id__in=ids)
+        .filter(kind=kind, object_id__in_ids=ids)
         .values_list("object_id", "key_id", "nonce", "ciphertext", "format_version")
     )
     payloads = {}
@@ -152,7 +152,7 @@ def cold_records_existing(*, kind: str, ids: Iterable[int]) -> set[int]:
         return set()
     return set(
         ColdRecord.objects.using(_db())
-        .filter(kind=kind, object_id__in=ids)
+        .filter(kind=kind, object_id__in_ids=ids)
         .values_list("object_id", flat=True)
     )
 

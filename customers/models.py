@@ -169,6 +169,7 @@ class Address(PrivacyFields):
         ordering = ["id"]
         verbose_name = _("Adresse")
         verbose_name_plural = _("Adressen")
+        indexes = [models.Index(fields=["last_name"])]
 
     def __str__(self) -> str:
         if self.privacy_state != PrivacyState.ACTIVE:

@@ -9,6 +9,8 @@ class OrdersConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        import config.lookups  # noqa: F401  (registers the __in_ids lookup)
+
         post_migrate.connect(_ensure_schedules, sender=self)
 
 

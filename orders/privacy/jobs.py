@@ -161,10 +161,19 @@ def _claim(job_id: int) -> str | None:
     return owner if claimed else None
 
 
-def _advance(job: PrivacyJob, owner: str, *, cursor: int, processed: int, counts: Counter):
+def _advance(
+    job: PrivacyJob,
+    owner: str,
+    *,
+    cursor: int,
+    processed: int,
+    counts: Counter,
+    pending_cleanup: list[int] = (),
+):
     """Records a chunk's progress; must run inside the chunk's transaction (raises LostLease)."""
     job.summary = dict(Counter(job.summary) + counts)
     updated = PrivacyJob.objects.filter(pk=job.pk, lease_owner=owner).update(
+        pending_cleanup=list(pending_cleanup),
         cursor=cursor,
         done=F("done") + processed,
         summary=job.summary,
@@ -214,8 +223,8 @@ def privacy_job_run(
     actor = _actor_of(job)
     try:
         if job.kind == PrivacyJob.Kind.RESTORE:
-            # A previous run may have restored orders but died before deleting their cold records.
-            lifecycle.finish_restored(job_id=job.pk)
+            # A previous run may have restored a chunk but died before deleting its cold records.
+            lifecycle.finish_restored(order_ids=job.pending_cleanup)
         while True:
             ids = _next_ids(job, chunk_size)
             if not ids:
@@ -229,7 +238,14 @@ def privacy_job_run(
                 else:
                     today = datetime.date.fromisoformat(job.selection["today"])
                     result = lifecycle.purge_chunk(ids, today=today, now=now, actor=actor)
-                _advance(job, owner, cursor=ids[-1], processed=len(ids), counts=result.counts)
+                _advance(
+                    job,
+                    owner,
+                    cursor=ids[-1],
+                    processed=len(ids),
+                    counts=result.counts,
+                    pending_cleanup=result.restored_ids,
+                )
                 if result.failed_numbers:
                     _note_failures(job, result.failed_numbers)
             if progress:

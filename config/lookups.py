@@ -1,0 +1,31 @@
+"""`field__in_ids=[…]`: membership in a list of ids as one array parameter on PostgreSQL.
+
+`__in` with thousands of ids renders thousands of placeholders; psycopg spent more time
+converting those queries than PostgreSQL spent running them (profiled: 1.9 s of 8 s).
+`= ANY(%s)` sends one array. Elsewhere it falls back to IN.
+"""
+
+from django.core.exceptions import EmptyResultSet
+from django.db.models import Field, ForeignObject, Lookup
+
+
+@Field.register_lookup
+class InIds(Lookup):
+    lookup_name = "in_ids"
+    prepare_rhs = False
+
+    def get_prep_lookup(self):
+        return [int(value) for value in self.rhs]
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        ids = list(self.rhs)
+        if not ids:
+            raise EmptyResultSet
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, ids]
+        return f"{lhs} IN ({', '.join(['%s'] * len(ids))})", [*lhs_params, *ids]
+
+
+# Foreign keys keep lookups of their own; `customer_id__in_ids=` compares the raw id column.
+ForeignObject.register_lookup(InIds)
