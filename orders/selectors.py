@@ -1,17 +1,20 @@
-"""Reads for the merchant's order pages: the list page and the invoice figures."""
+"""Reads for the merchant's order pages: the list page, its privacy actions, invoice figures."""
 
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 
 from channels.models import Channel
-from customers.models import Address, CustomerEmail
-from orders.forms import DEFAULT_ORDER_LIST_SORT, ORDER_LIST_SORTS
-from orders.models import Order, OrderItem
+from customers.models import Address, CustomerEmail, PrivacyState
+from orders.forms import DEFAULT_ORDER_LIST_SORT, MAX_PRIVACY_SELECTION, ORDER_LIST_SORTS
+from orders.models import Order, OrderItem, OrderStatus, PrivacyJob
+from orders.privacy.selection import Selection, SelectionError
 
 ORDER_LIST_PAGE_SIZE = 50
 CENT = Decimal("0.01")
@@ -42,7 +45,8 @@ def _start_of_day(day: datetime.date) -> datetime.datetime:
 
 def _search_condition(q: str) -> Q:
     """Exact matches only, each backed by an index, so that PostgreSQL can OR bitmap scans."""
-    condition = Q(external_number=q) | Q(buyer_email=q)
+    # The buyer_email index is partial (active orders only), so an anonymization adds no entry.
+    condition = Q(external_number=q) | Q(buyer_email=q, privacy_state=PrivacyState.ACTIVE)
     if q.isdigit() and len(q) <= 18:
         condition |= Q(number=int(q))
     # The related ids are resolved first (a handful of rows): an IN (subquery) inside the OR
@@ -55,7 +59,10 @@ def _search_condition(q: str) -> Q:
             condition |= Q(customer_id__in=customer_ids)
     elif not any(char.isdigit() for char in q):
         # Names carry no digits; numbers and order ids need not look through the addresses.
-        address_ids = list(Address.objects.filter(last_name=q).values_list("id", flat=True)[:5000])
+        # The newest addresses first: the list shows the newest orders first.
+        address_ids = list(
+            Address.objects.filter(last_name=q).order_by("-id").values_list("id", flat=True)[:5000]
+        )
         if address_ids:
             condition |= Q(billing_address_id__in=address_ids)
     return condition
@@ -68,6 +75,7 @@ def order_list_queryset(
     date_from: datetime.date | None = None,
     date_to: datetime.date | None = None,
     q: str = "",
+    privacy_state: str = "",
     sort: str = DEFAULT_ORDER_LIST_SORT,
 ) -> QuerySet[Order]:
     """The filtered, sorted orders of the list, without their related rows (see order_list_page)."""
@@ -76,6 +84,8 @@ def order_list_queryset(
         orders = orders.filter(channel=channel)
     if status:
         orders = orders.filter(status=status)
+    if privacy_state:
+        orders = orders.filter(privacy_state=privacy_state)
     if date_from:
         orders = orders.filter(order_date__gte=_start_of_day(date_from))
     if date_to:
@@ -137,4 +147,135 @@ def order_invoice_totals(*, items: Iterable[OrderItem]) -> InvoiceTotals:
         net=sum((line.net for line in tax_lines), Decimal(0)),
         tax=sum((line.tax for line in tax_lines), Decimal(0)),
         gross=sum((line.gross for line in tax_lines), Decimal(0)),
+    )
+
+
+# --- Privacy actions of the list ("Mehr" → Anonymisieren / Wiederherstellen) -----------------
+
+
+@dataclass(frozen=True)
+class PrivacyPreview:
+    """What an action would do to the selected orders, before it runs.
+
+    `skipped` counts by the reasons the job's summary uses: already_anonymized, restoring,
+    purged, not_anonymized.
+    """
+
+    action: str
+    affected: int
+    skipped: dict[str, int]
+
+    @property
+    def selected(self) -> int:
+        return self.affected + sum(self.skipped.values())
+
+    @property
+    def skipped_total(self) -> int:
+        return sum(self.skipped.values())
+
+
+def _selected_orders(selection: Selection) -> QuerySet[Order]:
+    if selection.ids is not None:
+        # One array parameter instead of up to MAX_PRIVACY_SELECTION placeholders.
+        return Order.objects.filter(pk__in_ids=selection.ids)
+    return selection.filter(Order.objects.all())
+
+
+def privacy_action_preview(
+    *, action: str, selection: Selection, today: datetime.date | None = None
+) -> PrivacyPreview:
+    """Counts, in one query, the orders `action` ("anonymize" or "restore") would touch and skip.
+
+    Mirrors the jobs: anonymize touches active orders; restore touches anonymized orders whose
+    purge date has not come (the daily purge may not have run yet on the others).
+    """
+    today = today or timezone.localdate()
+    counts = _selected_orders(selection).aggregate(
+        active=Count("pk", filter=Q(privacy_state=PrivacyState.ACTIVE)),
+        restorable=Count("pk", filter=Q(privacy_state=PrivacyState.ANONYMIZED, purge_on__gt=today)),
+        past_purge=Count(
+            "pk",
+            filter=Q(privacy_state=PrivacyState.ANONYMIZED)
+            & (Q(purge_on__lte=today) | Q(purge_on__isnull=True)),
+        ),
+        restoring=Count("pk", filter=Q(privacy_state=PrivacyState.RESTORING)),
+        purged=Count("pk", filter=Q(privacy_state=PrivacyState.PURGED)),
+    )
+    if action == "anonymize":
+        affected = counts["active"]
+        skipped = {
+            "already_anonymized": counts["restorable"] + counts["past_purge"],
+            "restoring": counts["restoring"],
+            "purged": counts["purged"],
+        }
+    else:
+        affected = counts["restorable"]
+        skipped = {
+            "not_anonymized": counts["active"],
+            "restoring": counts["restoring"],
+            "purged": counts["purged"] + counts["past_purge"],
+        }
+    return PrivacyPreview(
+        action=action,
+        affected=affected,
+        skipped={reason: count for reason, count in skipped.items() if count},
+    )
+
+
+def order_list_filter_count(*, orders: QuerySet[Order], limit: int = MAX_PRIVACY_SELECTION) -> int:
+    """How many orders match the list's filter, counted up to `limit` + 1 (never the whole table)."""
+    return orders.order_by()[: limit + 1].count()
+
+
+def order_list_filter_selection(*, filters: dict, limit: int = MAX_PRIVACY_SELECTION) -> Selection:
+    """ "All orders matching the list's filter" as a job's selection (raises SelectionError).
+
+    A filter that is an order-date range with at most a channel and a status is the date-range
+    selection itself; any other filter (search, privacy state, open-ended dates) is resolved into
+    the matching ids, at most `limit` of them. Ids are no personal data.
+    """
+    channel = filters.get("channel")
+    status = filters.get("status")
+    if (
+        filters.get("date_from")
+        and filters.get("date_to")
+        and not filters.get("q")
+        and not filters.get("privacy")
+    ):
+        return Selection(
+            date_field="order_date",
+            date_from=filters["date_from"],
+            date_to=filters["date_to"],
+            channel_ids=(channel.pk,) if channel is not None else None,
+            exclude_statuses=tuple(s for s in OrderStatus.values if s != status) if status else (),
+        )
+    orders = order_list_queryset(
+        channel=channel,
+        status=status or "",
+        date_from=filters.get("date_from"),
+        date_to=filters.get("date_to"),
+        q=filters.get("q") or "",
+        privacy_state=filters.get("privacy") or "",
+    )
+    ids = list(orders.order_by().values_list("pk", flat=True)[: limit + 1])
+    if len(ids) > limit:
+        raise SelectionError(
+            _(
+                "Zu den Filtern passen mehr als %(max)s Bestellungen. Bitte schränken Sie die "
+                "Filter ein oder verwenden Sie ohne Auswahl den Zeitraum-Dialog."
+            )
+            % {"max": number_format(limit, force_grouping=True)}
+        )
+    if not ids:
+        raise SelectionError(_("Zu den Filtern passen keine Bestellungen."))
+    return Selection.of_ids(ids)
+
+
+def privacy_jobs_running_for(user, *, limit: int = 3) -> list[PrivacyJob]:
+    """The user's anonymize and restore jobs that have not finished yet, newest first."""
+    return list(
+        PrivacyJob.objects.filter(
+            requested_by=user,
+            state__in=(PrivacyJob.State.QUEUED, PrivacyJob.State.RUNNING),
+        ).order_by("-created_at", "-id")[:limit]
     )

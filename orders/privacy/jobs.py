@@ -76,6 +76,36 @@ def privacy_job_anonymize(
 
 
 @transaction.atomic
+def privacy_job_anonymize_due(
+    *, now: datetime.datetime | None = None, requested_by=None, background: bool = True
+) -> list[PrivacyJob]:
+    """One anonymize job per channel with a policy, for the orders due at `now` (SPEC 5).
+
+    The cutoff (now − X days) is fixed on each job, so a resumed job selects what was due when it
+    was created; the first run on an existing database simply finds the whole backlog due.
+    """
+    from channels.models import Channel
+
+    now = now or timezone.now()
+    jobs = []
+    channels = Channel.objects.filter(Q(auto_anonymize=True) | Q(kind=Channel.Kind.AMAZON))
+    for channel in channels.order_by("name", "pk"):
+        days = channel.anonymize_after_days
+        if days is None:
+            continue
+        selection = Selection.due(channel_id=channel.pk, cutoff=now - datetime.timedelta(days=days))
+        jobs.append(
+            privacy_job_anonymize(
+                selection=selection,
+                requested_by=requested_by,
+                source=channel.policy_actor_label,
+                background=background,
+            )
+        )
+    return jobs
+
+
+@transaction.atomic
 def privacy_job_restore(
     *, selection: Selection, requested_by=None, source: str = "", background: bool = True
 ) -> PrivacyJob:

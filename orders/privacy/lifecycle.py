@@ -270,8 +270,27 @@ def restore_chunk(order_ids, *, job_id: int, now: datetime.datetime, actor: Acto
                 pk__in_ids={row[2] for row in rows}, privacy_state=S.ANONYMIZED
             ).values_list("pk", flat=True)
         )
+        # A customer's addresses that no anonymized order uses (anonymized with the customer)
+        # come back with the customer.
+        spare = set(
+            Address.objects.filter(
+                customer_id__in_ids=customer_ids, privacy_state=S.ANONYMIZED
+            ).values_list("pk", flat=True)
+        ) - set(address_ids)
+        if spare:
+            spare -= {
+                address
+                for pair in Order.objects.filter(
+                    Q(billing_address_id__in_ids=spare) | Q(shipping_address_id__in_ids=spare),
+                    privacy_state__in=(S.ANONYMIZED, S.PURGED),
+                ).values_list("billing_address_id", "shipping_address_id")
+                for address in pair
+            }
+        spare_customer = dict(
+            Address.objects.filter(pk__in_ids=spare).values_list("pk", "customer_id")
+        )
         address_payloads = cold_records_load(
-            kind=ColdRecord.Kind.ADDRESS, ids=address_ids, broken=broken
+            kind=ColdRecord.Kind.ADDRESS, ids=[*address_ids, *spare], broken=broken
         )
         customer_payloads = cold_records_load(
             kind=ColdRecord.Kind.CUSTOMER, ids=customer_ids, broken=broken
@@ -305,8 +324,14 @@ def restore_chunk(order_ids, *, job_id: int, now: datetime.datetime, actor: Acto
                 )
         good_ids = [row[0] for row in good]
         customers_to_restore = sorted({row[2] for row in good} & set(customer_payloads))
+        restoring_customers = set(customers_to_restore)
         addresses_to_restore = sorted(
-            ({row[3] for row in good} | {row[4] for row in good}) & set(address_payloads)
+            (
+                {row[3] for row in good}
+                | {row[4] for row in good}
+                | {pk for pk, owner in spare_customer.items() if owner in restoring_customers}
+            )
+            & set(address_payloads)
         )
 
         cleared = {"privacy_state": S.ACTIVE, "anonymized_at": None, "purge_on": None}
@@ -391,9 +416,15 @@ def finish_restored(*, order_ids) -> int:
         customers = Customer.objects.filter(
             pk__in_ids={row[1] for row in rows}, privacy_state=S.ACTIVE
         ).values_list("pk", flat=True)
-        addresses = Address.objects.filter(
-            pk__in_ids={row[2] for row in rows} | {row[3] for row in rows}, privacy_state=S.ACTIVE
-        ).values_list("pk", flat=True)
+        # The orders' addresses, and the customers' other addresses restored with them.
+        addresses = (
+            Address.objects.filter(privacy_state=S.ACTIVE)
+            .filter(
+                Q(pk__in_ids={row[2] for row in rows} | {row[3] for row in rows})
+                | Q(customer_id__in_ids={row[1] for row in rows})
+            )
+            .values_list("pk", flat=True)
+        )
         cold_records_delete(kind=ColdRecord.Kind.ORDER, ids=ids)
         cold_records_delete(kind=ColdRecord.Kind.ADDRESS, ids=list(addresses))
         cold_records_delete(kind=ColdRecord.Kind.CUSTOMER, ids=list(customers))

@@ -1,4 +1,5 @@
-"""What a privacy action applies to: order ids, or a date range with shops and excluded statuses.
+"""What a privacy action applies to: order ids, a date range with shops and excluded statuses, or
+the orders a channel's policy makes due as of a cutoff.
 
 A selection is stored on the job as JSON; it holds ids, dates and codes only, never personal data.
 """
@@ -30,9 +31,20 @@ class Selection:
     date_to: datetime.date | None = None
     channel_ids: tuple[int, ...] | None = None  # None: every channel
     exclude_statuses: tuple[str, ...] = field(default_factory=tuple)
+    # The due variant (channel policy): active orders of this channel dated and restored at or
+    # before the cutoff (now − X days), fixed when the job is created.
+    due_channel_id: int | None = None
+    due_cutoff: datetime.datetime | None = None
 
     def __post_init__(self):
-        if self.ids is None:
+        if self.due_channel_id is not None or self.due_cutoff is not None:
+            if self.due_channel_id is None or self.due_cutoff is None or self.ids is not None:
+                raise SelectionError(
+                    _("Fällige Bestellungen brauchen einen Kanal und einen Stichtag.")
+                )
+            if timezone.is_naive(self.due_cutoff):
+                raise SelectionError(_("Der Stichtag braucht eine Zeitzone."))
+        elif self.ids is None:
             if self.date_from is None or self.date_to is None:
                 raise SelectionError(_("Bitte Bestellungen auswählen oder einen Zeitraum angeben."))
             if self.date_from > self.date_to:
@@ -49,7 +61,20 @@ class Selection:
         return cls(ids=tuple(sorted({int(i) for i in ids})))
 
     @classmethod
+    def due(cls, *, channel_id: int, cutoff: datetime.datetime) -> "Selection":
+        return cls(due_channel_id=int(channel_id), due_cutoff=cutoff)
+
+    @property
+    def is_due(self) -> bool:
+        return self.due_channel_id is not None
+
+    @classmethod
     def from_json(cls, data: dict) -> "Selection":
+        if "due" in data:
+            return cls.due(
+                channel_id=data["due"]["channel"],
+                cutoff=datetime.datetime.fromisoformat(data["due"]["cutoff"]),
+            )
         if "ids" in data:
             return cls(ids=tuple(data["ids"]))
         return cls(
@@ -61,6 +86,8 @@ class Selection:
         )
 
     def to_json(self) -> dict:
+        if self.is_due:
+            return {"due": {"channel": self.due_channel_id, "cutoff": self.due_cutoff.isoformat()}}
         if self.ids is not None:
             return {"ids": list(self.ids)}
         return {
@@ -72,6 +99,10 @@ class Selection:
         }
 
     def filter(self, queryset: QuerySet) -> QuerySet:
+        if self.is_due:
+            return queryset.due_for_anonymization(
+                channel=self.due_channel_id, cutoff=self.due_cutoff
+            )
         if self.ids is not None:
             return queryset.filter(pk__in=self.ids)
         # Both ends inclusive, in the merchant's time zone; half-open bounds keep indexes usable.
@@ -88,6 +119,10 @@ class Selection:
         return queryset
 
     def describe(self) -> str:
+        if self.is_due:
+            return _(
+                "fällig nach Kanalregel (Auftragsdatum und Wiederherstellung bis %(cutoff)s)"
+            ) % {"cutoff": timezone.localtime(self.due_cutoff).strftime("%d.%m.%Y %H:%M")}
         if self.ids is not None:
             return _("%(count)d ausgewählte Bestellungen") % {"count": len(self.ids)}
         return _("%(field)s %(start)s bis %(end)s") % {

@@ -103,3 +103,14 @@ def test_it_follows_the_worked_example(example):
         OrderEvent.Kind.RESTORE_REQUESTED,
         OrderEvent.Kind.RESTORED,
     ]
+
+
+def test_an_address_no_order_uses_goes_and_comes_back_with_its_customer():
+    order = OrderFactory()
+    spare = AddressFactory(customer=order.customer, street="Nebenstraße", country="CH")
+    anonymize(order)
+    assert fresh(spare).street == ANONYMIZED and spare.country == "CH"
+    restore(order)
+    assert fresh(spare).street == "Nebenstraße"
+    assert spare.privacy_state == PrivacyState.ACTIVE
+    assert not ColdRecord.objects.exists()
