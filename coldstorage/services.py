@@ -3,7 +3,7 @@
 import datetime
 from collections.abc import Callable, Iterable
 
-from django.db import connections, router, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Q
 
 from coldstorage import crypto, keys
@@ -52,11 +52,19 @@ def cold_records_store(
         by_kind: dict[str, list[int]] = {}
         for row in rows:
             by_kind.setdefault(row[0], []).append(row[1])
-        _delete(db, by_kind)
         connection = connections[db]
         if connection.vendor == "postgresql":
-            _copy_rows(connection, rows)
+            # Usually nothing is there to replace: try the plain COPY first and fall back to
+            # delete-then-copy only on a conflict (a re-run after a crash), saving 2000 index
+            # probes per kind and chunk.
+            try:
+                with transaction.atomic(using=db):
+                    _copy_rows(connection, rows)
+            except (IntegrityError, connection.Database.IntegrityError):
+                _delete(db, by_kind)
+                _copy_rows(connection, rows)
         else:
+            _delete(db, by_kind)
             ColdRecord.objects.using(db).bulk_create(
                 [
                     ColdRecord(
@@ -98,7 +106,9 @@ def _delete(db: str, by_kind: dict[str, list[int]]) -> int:
     for kind, ids in by_kind.items():
         if ids:
             deleted += (
-                ColdRecord.objects.using(db).filter(kind=kind, object_id__in_ids=ids)._raw_delete(db)
+                ColdRecord.objects.using(db)
+                .filter(kind=kind, object_id__in_ids=ids)
+                ._raw_delete(db)
             )
     return deleted
 

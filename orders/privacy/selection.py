@@ -104,7 +104,7 @@ class Selection:
                 channel=self.due_channel_id, cutoff=self.due_cutoff
             )
         if self.ids is not None:
-            return queryset.filter(pk__in=self.ids)
+            return queryset.filter(pk__in_ids=self.ids)
         # Both ends inclusive, in the merchant's time zone; half-open bounds keep indexes usable.
         start = timezone.make_aware(datetime.datetime.combine(self.date_from, datetime.time.min))
         end = timezone.make_aware(
@@ -121,7 +121,7 @@ class Selection:
     def describe(self) -> str:
         if self.is_due:
             return _(
-                "fällig nach Kanalregel (Auftragsdatum und Wiederherstellung bis %(cutoff)s)"
+                "nach Kanalregel fällig: Auftragsdatum und letzte Wiederherstellung bis %(cutoff)s"
             ) % {"cutoff": timezone.localtime(self.due_cutoff).strftime("%d.%m.%Y %H:%M")}
         if self.ids is not None:
             return _("%(count)d ausgewählte Bestellungen") % {"count": len(self.ids)}
