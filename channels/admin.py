@@ -1,15 +1,37 @@
 """Support admin for sales channels; the Amazon policy is enforced by Channel.clean()."""
 
+from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from channels.forms import FORCED_POLICY_REASON
-from channels.models import Channel
+from channels.models import AMAZON_FORCED_DAYS, Channel
+
+
+class ChannelAdminForm(forms.ModelForm):
+    class Meta:
+        model = Channel
+        fields = ["name", "kind", "auto_anonymize", "auto_anonymize_days"]
+
+    def clean(self):
+        cleaned_data = super().clean()
+        # An Amazon channel whose policy fields are left empty gets the forced policy; any value
+        # given that differs from it is refused by Channel.clean().
+        if (
+            cleaned_data.get("kind") == Channel.Kind.AMAZON
+            and not cleaned_data.get("auto_anonymize")
+            and cleaned_data.get("auto_anonymize_days") is None
+            and "auto_anonymize_days" not in self.errors
+        ):
+            cleaned_data["auto_anonymize"] = True
+            cleaned_data["auto_anonymize_days"] = AMAZON_FORCED_DAYS
+        return cleaned_data
 
 
 @admin.register(Channel)
 class ChannelAdmin(admin.ModelAdmin):
+    form = ChannelAdminForm
     list_display = ("name", "kind", "policy")
     list_filter = ("kind",)
     search_fields = ("name",)
@@ -17,21 +39,30 @@ class ChannelAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("Automatische Anonymisierung"))
     def policy(self, obj: Channel) -> str:
-        if not obj.auto_anonymize:
+        days = obj.anonymize_after_days
+        if days is None:
             return str(_("aus"))
         text = ngettext(
             "automatisch anonymisieren nach %(days)d Tag",
             "automatisch anonymisieren nach %(days)d Tagen",
-            obj.auto_anonymize_days or 0,
-        ) % {"days": obj.auto_anonymize_days or 0}
+            days,
+        ) % {"days": days}
         if obj.policy_is_forced:
             text += f" ({_('vorgegeben')}: {FORCED_POLICY_REASON})"
         return text
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
-        if obj is not None and obj.policy_is_forced:
-            for name in ("auto_anonymize", "auto_anonymize_days"):
-                if name in form.base_fields:
-                    form.base_fields[name].help_text = FORCED_POLICY_REASON
+        help_text = (
+            FORCED_POLICY_REASON
+            if obj is not None and obj.policy_is_forced
+            else _(
+                "Amazon-Kanäle: immer nach %(days)d Tagen; bleiben die Felder leer, wird das "
+                "eingetragen."
+            )
+            % {"days": AMAZON_FORCED_DAYS}
+        )
+        for name in ("auto_anonymize", "auto_anonymize_days"):
+            if name in form.base_fields:
+                form.base_fields[name].help_text = help_text
         return form

@@ -14,6 +14,8 @@ ZERO_DAYS_WARNING = _(
     "Bestellungen dieses Kanals können dann nicht mehr bearbeitet oder versendet werden."
 )
 POLICY_FIELDS = ("auto_anonymize", "auto_anonymize_days")
+# What CheckboxInput reads as unchecked.
+_UNCHECKED = ("false", "0", "off", "no")
 
 
 class ChannelForm(ForgetsCardNumbersMixin, forms.ModelForm):
@@ -50,7 +52,7 @@ class ChannelForm(ForgetsCardNumbersMixin, forms.ModelForm):
         if str(days).strip() not in ("", str(AMAZON_FORCED_DAYS)):
             self.add_error("auto_anonymize_days", FORCED_POLICY_REASON)
         enabled = self.data.get(self.add_prefix("auto_anonymize"))
-        if enabled is not None and str(enabled).lower() in ("false", "0", "off", "no"):
+        if enabled is not None and str(enabled).lower() in _UNCHECKED:
             self.add_error("auto_anonymize", FORCED_POLICY_REASON)
 
     @property
@@ -59,6 +61,22 @@ class ChannelForm(ForgetsCardNumbersMixin, forms.ModelForm):
             return False
         enabled, days = self._policy_values()
         return bool(enabled) and str(days).strip() == "0"
+
+    def policy_days(self) -> int | None:
+        """X of the policy the form shows (stored, previewed or submitted); None when off or
+        not a valid number."""
+        if self.policy_is_forced:
+            return AMAZON_FORCED_DAYS
+        enabled, days = self._policy_values()
+        if self.is_bound:
+            enabled = enabled is not None and str(enabled).lower() not in _UNCHECKED
+        if not enabled:
+            return None
+        try:
+            days = int(str(days).strip())
+        except ValueError:
+            return None
+        return days if days >= 0 else None
 
     def _policy_values(self) -> tuple[object, object]:
         if self.is_bound:

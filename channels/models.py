@@ -1,5 +1,7 @@
 """Sales channels (shop connections) and their anonymization policy."""
 
+import datetime
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -8,6 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from customers.validators import reject_card_numbers
 
 AMAZON_FORCED_DAYS = 40
+# Who anonymized, as the privacy jobs and the order history record it: "Kanalregel: Amazon DE".
+# Stored data, not UI text, so it is not translated; channel names are not personal data.
+POLICY_ACTOR_PREFIX = "Kanalregel"
 
 
 class Channel(models.Model):
@@ -45,6 +50,29 @@ class Channel(models.Model):
     @property
     def policy_is_forced(self) -> bool:
         return self.kind == self.Kind.AMAZON
+
+    @property
+    def anonymize_after_days(self) -> int | None:
+        """The policy in effect: anonymize X days after the order date or the last restore; None
+        when off. Amazon is 40 days whatever a bulk write may have stored."""
+        if self.policy_is_forced:
+            return AMAZON_FORCED_DAYS
+        if self.auto_anonymize and self.auto_anonymize_days is not None:
+            return self.auto_anonymize_days
+        return None
+
+    @property
+    def policy_actor_label(self) -> str:
+        return f"{POLICY_ACTOR_PREFIX}: {self.name}"[:100]
+
+    def anonymization_due_at(self, order) -> datetime.datetime | None:
+        """When the policy makes `order` (one of this channel's) due: max(order date, last
+        restore) + X days. None without a policy."""
+        days = self.anonymize_after_days
+        if days is None:
+            return None
+        start = max(filter(None, (order.order_date, order.restored_at)))
+        return start + datetime.timedelta(days=days)
 
     def apply_forced_policy(self) -> None:
         if self.policy_is_forced:

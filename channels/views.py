@@ -5,17 +5,24 @@ from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from channels.forms import FORCED_POLICY_REASON, ZERO_DAYS_WARNING, ChannelForm
 from channels.models import Channel
+from channels.selectors import ChannelPolicyStatus, channel_policy_status, policy_next_run
 
 
 def channels_list(request: HttpRequest) -> TemplateResponse:
     return TemplateResponse(
         request,
         "channels/list.html",
-        {"channels": Channel.objects.order_by("name"), "forced_reason": FORCED_POLICY_REASON},
+        {
+            "channels": Channel.objects.order_by("name"),
+            "forced_reason": FORCED_POLICY_REASON,
+            "next_run": policy_next_run(),
+        },
     )
 
 
@@ -51,7 +58,10 @@ def _channel_form_page(request: HttpRequest, channel: Channel) -> HttpResponse:
                 messages.success(request, _("Kanal „%s“ wurde angelegt.") % channel.name)
             else:
                 messages.success(request, _("Kanal „%s“ wurde gespeichert.") % channel.name)
-            if channel.auto_anonymize and channel.auto_anonymize_days == 0:
+            status = channel_policy_status(channel=channel)
+            if status is not None:
+                messages.info(request, _due_message(status))
+            if channel.anonymize_after_days == 0:
                 messages.warning(request, ZERO_DAYS_WARNING)
             return redirect("channels:list")
     elif request.htmx and "kind" in request.GET:
@@ -59,6 +69,13 @@ def _channel_form_page(request: HttpRequest, channel: Channel) -> HttpResponse:
         form = ChannelForm(initial=_preview_initial(request.GET), instance=channel)
     else:
         form = ChannelForm(instance=channel)
+
+    # What the policy shown in the form means for this channel's orders right now.
+    policy = None
+    if request.method == "GET" and not is_new:
+        days = form.policy_days()
+        if days is not None:
+            policy = channel_policy_status(channel=channel, days=days)
 
     template_name = "channels/form.html"
     if request.htmx and request.method == "GET":
@@ -73,5 +90,24 @@ def _channel_form_page(request: HttpRequest, channel: Channel) -> HttpResponse:
             "is_new": is_new,
             "forced_reason": FORCED_POLICY_REASON,
             "zero_days_warning": ZERO_DAYS_WARNING,
+            "policy": policy,
         },
     )
+
+
+def _due_message(status: ChannelPolicyStatus) -> str:
+    if status.next_run is None:
+        when = _("beim nächsten Lauf")
+    else:
+        when = _("beim nächsten Lauf am %(time)s") % {
+            "time": formats.date_format(
+                timezone.localtime(status.next_run), "SHORT_DATETIME_FORMAT"
+            )
+        }
+    if not status.due_count:
+        return _("Derzeit ist keine Bestellung dieses Kanals fällig.")
+    return ngettext(
+        "%(count)d Bestellung dieses Kanals ist jetzt fällig und wird %(when)s anonymisiert.",
+        "%(count)d Bestellungen dieses Kanals sind jetzt fällig und werden %(when)s anonymisiert.",
+        status.due_count,
+    ) % {"count": status.due_count, "when": when}

@@ -6,14 +6,20 @@ Called after every `migrate` (post_migrate) and by `setup_demo`, so no one creat
 import datetime
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 RECONCILE = "Datenschutz-Aufträge fortsetzen"
 PURGE = "Cold Storage: fällige Daten endgültig löschen"
+AUTO_ANONYMIZE = "Kanalregeln: fällige Bestellungen anonymisieren"
 
 
 def _next_run_at(hhmm: str) -> datetime.datetime:
-    hour, minute = (int(part) for part in hhmm.split(":"))
+    try:
+        hour, minute = (int(part) for part in hhmm.split(":"))
+        datetime.time(hour, minute)
+    except ValueError:
+        raise ImproperlyConfigured(f"a time of day is HH:MM (e.g. 02:30), got {hhmm!r}") from None
     now = timezone.localtime()
     run = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
     return run if run > now else run + datetime.timedelta(days=1)
@@ -27,6 +33,11 @@ def ensure_schedules() -> None:
             "func": "orders.tasks.reconcile_privacy_jobs",
             "schedule_type": Schedule.MINUTES,
             "minutes": 1,
+        },
+        AUTO_ANONYMIZE: {
+            "func": "orders.tasks.anonymize_due",
+            "schedule_type": Schedule.DAILY,
+            "next_run": _next_run_at(settings.AUTO_ANONYMIZE_TIME),
         },
         PURGE: {
             "func": "orders.tasks.purge_coldstorage",
@@ -43,6 +54,13 @@ def ensure_schedules() -> None:
         if _same_time(schedule, fields):
             fields.pop("next_run", None)
         Schedule.objects.filter(pk=schedule.pk).update(**fields)
+
+
+def next_run_of(name: str) -> datetime.datetime | None:
+    """When the named schedule runs next (None before the first migrate)."""
+    from django_q.models import Schedule
+
+    return Schedule.objects.filter(name=name).values_list("next_run", flat=True).first()
 
 
 def _same_time(schedule, fields) -> bool:

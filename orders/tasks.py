@@ -2,7 +2,12 @@
 
 from django.utils import timezone
 
-from orders.privacy.jobs import privacy_job_purge, privacy_job_run, reconcile_jobs
+from orders.privacy.jobs import (
+    privacy_job_anonymize_due,
+    privacy_job_purge,
+    privacy_job_run,
+    reconcile_jobs,
+)
 
 
 def run_privacy_job(job_id: int) -> str:
@@ -19,3 +24,10 @@ def purge_coldstorage() -> str:
     job = privacy_job_purge(today=timezone.localdate(), source="Zeitplan", background=False)
     job = privacy_job_run(job_id=job.pk)
     return f"purge job {job.pk if job else '-'}: {job.summary if job else ''}"
+
+
+def anonymize_due() -> str:
+    """The daily channel-policy run: one job per channel, each enqueued as a task of its own (the
+    reconciler resumes any that a killed worker leaves behind)."""
+    jobs = privacy_job_anonymize_due(background=True)
+    return "queued " + (", ".join(f"job {job.pk} ({job.total})" for job in jobs) or "nothing")

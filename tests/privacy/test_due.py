@@ -201,9 +201,11 @@ def test_a_first_run_anonymizes_the_whole_backlog_in_chunks_and_nothing_else():
 
     # The next day's run has only the next day to do.
     out = run("--now", "2024-01-21T12:00")
-    assert Order.objects.filter(privacy_state=PrivacyState.ANONYMIZED).count() == len(
-        expected
-    ) + Order.objects.filter(pk__in=ids, order_date=local(2024, 1, 11, 12)).count()
+    assert (
+        Order.objects.filter(privacy_state=PrivacyState.ANONYMIZED).count()
+        == len(expected)
+        + Order.objects.filter(pk__in=ids, order_date=local(2024, 1, 11, 12)).count()
+    )
 
 
 @jobs
@@ -238,8 +240,8 @@ def test_the_command_reports_per_channel():
     ChannelFactory(name="eBay", kind="ebay")
     for _ in range(3):
         OrderFactory(channel=amazon, order_date=local(2024, 1, 1))
-    OrderFactory(channel=shop, order_date=local(2024, 2, 1))
-    out = run("--now", "2024-02-05T00:00")
+    OrderFactory(channel=shop, order_date=local(2024, 2, 8))
+    out = run("--now", "2024-02-11T00:00")
     assert "Amazon: 3 fällige Bestellungen" in out
     assert "Amazon: 3 Bestellungen anonymisiert" in out
     assert "Shop: 0 fällige Bestellungen" in out

@@ -1,0 +1,13 @@
+"""Template access to channel-policy reads that need an argument (the order page's note)."""
+
+from django import template
+
+from channels.selectors import OrderPolicyNote, order_policy_note
+
+register = template.Library()
+
+
+@register.simple_tag
+def policy_note_for(order) -> OrderPolicyNote | None:
+    """`{% policy_note_for order as note %}`: see channels.selectors.order_policy_note."""
+    return order_policy_note(order)

@@ -1,0 +1,116 @@
+"""anonymize_due (cron): anonymizes the orders that the channels' policies make due (SPEC 5, 10)."""
+
+import datetime
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from channels.models import Channel
+from coldstorage.keys import KeyConfigurationError
+from orders.models import PrivacyJob
+from orders.privacy.jobs import privacy_job_anonymize_due, privacy_job_run
+from orders.privacy.selection import Selection
+from orders.privacy.summary import summary_lines
+
+
+def _moment(value: str) -> datetime.datetime:
+    try:
+        moment = datetime.datetime.strptime(value, "%Y-%m-%dT%H:%M")
+    except ValueError:
+        raise CommandError(f"--now takes a local time YYYY-MM-DDTHH:MM, got {value!r}") from None
+    return timezone.make_aware(moment)
+
+
+def _day(value: str) -> datetime.datetime:
+    try:
+        day = datetime.date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"--today takes a date YYYY-MM-DD, got {value!r}") from None
+    return timezone.make_aware(datetime.datetime.combine(day, timezone.localtime().time()))
+
+
+class Command(BaseCommand):
+    help = (
+        "Anonymize the orders every channel's policy makes due (max(order date, last restore) "
+        "+ X days), one job per channel, in the foreground with progress."
+    )
+
+    def add_arguments(self, parser):
+        when = parser.add_mutually_exclusive_group()
+        when.add_argument(
+            "--now", help="act as of this local time, YYYY-MM-DDTHH:MM (testing, catching up)"
+        )
+        when.add_argument(
+            "--today", help="act as of this day, YYYY-MM-DD, at the current time of day"
+        )
+        parser.add_argument(
+            "--background", action="store_true", help="enqueue the jobs for the worker and return"
+        )
+        parser.add_argument("--chunk-size", type=int, default=None)
+
+    def handle(self, *args, now=None, today=None, background=False, chunk_size=None, **options):
+        if chunk_size is not None and chunk_size < 1:
+            raise CommandError("--chunk-size must be at least 1")
+        moment = _moment(now) if now else _day(today) if today else timezone.now()
+        try:
+            jobs = privacy_job_anonymize_due(now=moment, background=background)
+        except KeyConfigurationError as exc:
+            raise CommandError(str(exc)) from None
+        if not jobs:
+            self.stdout.write(_("Kein Kanal anonymisiert Kundendaten automatisch; nichts zu tun."))
+            return
+        names = dict(Channel.objects.values_list("pk", "name"))
+
+        def name_of(job: PrivacyJob) -> str:
+            return names.get(Selection.from_json(job.selection).due_channel_id, job.source)
+
+        if background:
+            for job in jobs:
+                self.stdout.write(
+                    _("%(channel)s: Auftrag #%(id)d eingereiht (%(total)d fällige Bestellungen).")
+                    % {"channel": name_of(job), "id": job.pk, "total": job.total}
+                )
+            return
+
+        anonymized, failures = 0, []
+        for job in jobs:
+            channel = name_of(job)
+            cutoff = timezone.localtime(Selection.from_json(job.selection).due_cutoff)
+            self.stdout.write(
+                _(
+                    "%(channel)s: %(total)d fällige Bestellungen "
+                    "(Auftragsdatum und letzte Wiederherstellung bis %(cutoff)s)"
+                )
+                % {"channel": channel, "total": job.total, "cutoff": f"{cutoff:%d.%m.%Y %H:%M}"}
+            )
+            job = privacy_job_run(job_id=job.pk, chunk_size=chunk_size, progress=self.progress)
+            if sys.stdout.isatty():
+                self.stdout.write("")
+            if job is None:
+                failures.append(f"{channel}: the job is being run by another worker")
+                continue
+            count = job.summary.get("anonymized", 0)
+            anonymized += count
+            self.stdout.write(
+                _("%(channel)s: %(count)d Bestellungen anonymisiert")
+                % {"channel": channel, "count": count}
+            )
+            for line in summary_lines(job):
+                self.stdout.write("  " + line)
+            if job.state == PrivacyJob.State.FAILED:
+                failures.append(f"{channel}: {job.error or 'job failed'}")
+        self.stdout.write(
+            _("Insgesamt %(count)d Bestellungen in %(channels)d Kanälen anonymisiert.")
+            % {"count": anonymized, "channels": len(jobs)}
+        )
+        if failures:
+            raise CommandError("; ".join(failures))
+
+    def progress(self, job: PrivacyJob) -> None:
+        line = f"{job.done}/{job.total} ({job.percent} %)"
+        if sys.stdout.isatty():
+            self.stdout.write("\r" + line, ending="")
+        else:
+            self.stdout.write(line)
