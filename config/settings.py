@@ -149,6 +149,8 @@ COLDSTORAGE_KEYS = env_str("COLDSTORAGE_KEYS")
 COLDSTORAGE_KEY_FILE = Path(env_str("COLDSTORAGE_KEY_FILE", str(VAR_DIR / "coldstorage.keys")))
 
 PRIVACY_CHUNK_SIZE = env_int("PRIVACY_CHUNK_SIZE", 2000)
+# Chunks of one job processed at once on PostgreSQL (one connection each); SQLite uses one.
+PRIVACY_JOB_THREADS = env_int("PRIVACY_JOB_THREADS", 2)
 # A job whose heartbeat is older than this is resumed by the reconciler.
 PRIVACY_JOB_LEASE_SECONDS = env_int("PRIVACY_JOB_LEASE_SECONDS", 120)
 AUTO_ANONYMIZE_TIME = env_str("AUTO_ANONYMIZE_TIME", "02:30")

@@ -340,8 +340,6 @@ class PrivacyJob(models.Model):
     done = models.PositiveIntegerField(_("erledigt"), default=0)
     summary = models.JSONField(_("Ergebnis"), default=dict)
     cursor = models.BigIntegerField(default=0)
-    # Orders of the last restored chunk whose cold records may still need deleting after a crash.
-    pending_cleanup = models.JSONField(default=list, blank=True)
     error = models.TextField(_("Fehler"), blank=True)
     lease_owner = models.CharField(max_length=64, blank=True)
     heartbeat_at = models.DateTimeField(_("letztes Lebenszeichen"), null=True, blank=True)

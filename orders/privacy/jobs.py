@@ -9,12 +9,14 @@ workers both touch ends the same either way.
 
 import datetime
 import logging
+import queue
 import secrets
+import threading
 from collections import Counter
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django.db.models import Count, F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -195,40 +197,63 @@ def _advance(
     job: PrivacyJob,
     owner: str,
     *,
-    cursor: int,
     processed: int,
     counts: Counter,
-    pending_cleanup: list[int] = (),
-):
-    """Records a chunk's progress; must run inside the chunk's transaction (raises LostLease)."""
-    job.summary = dict(Counter(job.summary) + counts)
-    updated = PrivacyJob.objects.filter(pk=job.pk, lease_owner=owner).update(
-        pending_cleanup=list(pending_cleanup),
-        cursor=cursor,
-        done=F("done") + processed,
-        summary=job.summary,
-        heartbeat_at=timezone.now(),
+    cursor: int | None = None,
+    failed_numbers: list[int] = (),
+) -> None:
+    """Records a chunk's progress inside the chunk's transaction (raises LostLease).
+
+    The job row is locked for the merge, so chunks committing in parallel never lose a count.
+    """
+    row = (
+        PrivacyJob.objects.select_for_update()
+        .filter(pk=job.pk, lease_owner=owner)
+        .values("summary", "done", "error")
+        .first()
     )
-    if not updated:
+    if row is None:
+        raise LostLease(job.pk)
+    changes = {
+        "summary": dict(Counter(row["summary"]) + counts),
+        "done": row["done"] + processed,
+        "heartbeat_at": timezone.now(),
+        "error": _with_failures(row["error"], failed_numbers),
+    }
+    if cursor is not None:
+        changes["cursor"] = cursor
+    PrivacyJob.objects.filter(pk=job.pk).update(**changes)
+    for name, value in changes.items():
+        setattr(job, name, value)
+
+
+def _move_cursor(job: PrivacyJob, owner: str, cursor: int) -> None:
+    if not PrivacyJob.objects.filter(pk=job.pk, lease_owner=owner).update(
+        cursor=cursor, heartbeat_at=timezone.now()
+    ):
         raise LostLease(job.pk)
     job.cursor = cursor
-    job.done += processed
 
 
-def _finish(job: PrivacyJob, owner: str | None, *, error: str = "") -> None:
+def _finish(job: PrivacyJob, owner: str | None, *, failure: str = "") -> None:
+    """Ends the job: failed with `failure` appended to its error text, or done (orders that
+    could not be restored are reported in the error text of a job that is still done)."""
     qs = PrivacyJob.objects.filter(pk=job.pk)
     if owner is not None:
         qs = qs.filter(lease_owner=owner)
-    qs.update(
-        state=PrivacyJob.State.FAILED if error else PrivacyJob.State.DONE,
-        error=error,
-        lease_owner="",
-        finished_at=timezone.now(),
-        heartbeat_at=timezone.now(),
-    )
+    changes = {
+        "state": PrivacyJob.State.FAILED if failure else PrivacyJob.State.DONE,
+        "lease_owner": "",
+        "finished_at": timezone.now(),
+        "heartbeat_at": timezone.now(),
+    }
+    if failure:
+        current = qs.values_list("error", flat=True).first() or ""
+        changes["error"] = f"{current}\n{failure}".strip()
+    qs.update(**changes)
 
 
-def _next_ids(job: PrivacyJob, chunk_size: int) -> list[int]:
+def _next_ids(job: PrivacyJob, after: int, chunk_size: int) -> list[int]:
     if job.kind == PrivacyJob.Kind.ANONYMIZE:
         qs = Selection.from_json(job.selection).filter(Order.objects.all())
     elif job.kind == PrivacyJob.Kind.RESTORE:
@@ -236,9 +261,118 @@ def _next_ids(job: PrivacyJob, chunk_size: int) -> list[int]:
     else:
         today = datetime.date.fromisoformat(job.selection["today"])
         qs = Order.objects.filter(privacy_state=S.ANONYMIZED, purge_on__lte=today)
-    return list(
-        qs.filter(pk__gt=job.cursor).order_by("pk").values_list("pk", flat=True)[:chunk_size]
-    )
+    return list(qs.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:chunk_size])
+
+
+def _run_chunk(job: PrivacyJob, owner: str, actor: Actor, ids: list[int], *, sets_cursor: bool):
+    now = timezone.now()
+    with transaction.atomic():
+        if job.kind == PrivacyJob.Kind.ANONYMIZE:
+            result = lifecycle.anonymize_chunk(ids, now=now, actor=actor)
+        elif job.kind == PrivacyJob.Kind.RESTORE:
+            result = lifecycle.restore_chunk(ids, job_id=job.pk, now=now, actor=actor)
+        else:
+            today = datetime.date.fromisoformat(job.selection["today"])
+            result = lifecycle.purge_chunk(ids, today=today, now=now, actor=actor)
+        _advance(
+            job,
+            owner,
+            processed=len(ids),
+            counts=result.counts,
+            cursor=ids[-1] if sets_cursor else None,
+            failed_numbers=result.failed_numbers,
+        )
+
+
+def _threads_for(job: PrivacyJob) -> int:
+    if job.kind == PrivacyJob.Kind.PURGE or connection.vendor != "postgresql":
+        return 1  # SQLite has one writer at a time; purges are small
+    return max(1, settings.PRIVACY_JOB_THREADS)
+
+
+def _run_sequential(job, owner, actor, chunk_size, progress) -> None:
+    while ids := _next_ids(job, job.cursor, chunk_size):
+        _run_chunk(job, owner, actor, ids, sets_cursor=True)
+        if progress:
+            progress(job)
+
+
+def _run_parallel(job, owner, actor, chunk_size, progress, threads: int) -> None:
+    """Chunks run on `threads` connections at once (PostgreSQL then uses every core).
+
+    The cursor only moves past a chunk once every chunk before it has committed, so a resumed
+    job never skips one; a chunk done twice changes nothing the second time.
+    """
+    work: queue.Queue = queue.Queue(maxsize=threads)
+    finished: queue.Queue = queue.Queue()
+    stop = threading.Event()
+
+    def worker() -> None:
+        try:
+            while (item := work.get()) is not None:
+                seq, ids = item
+                if stop.is_set():
+                    continue
+                try:
+                    chunk_job = PrivacyJob(pk=job.pk, kind=job.kind, selection=job.selection)
+                    _run_chunk(chunk_job, owner, actor, ids, sets_cursor=False)
+                    finished.put((seq, ids, None))
+                except BaseException as exc:
+                    stop.set()
+                    finished.put((seq, ids, exc))
+        finally:
+            connections.close_all()
+
+    pool = [threading.Thread(target=worker, daemon=True) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    chunks: dict[int, list[int]] = {}
+    next_to_commit = 0
+    done_in_order = job.done
+    errors: list[BaseException] = []
+
+    def collect() -> None:
+        nonlocal next_to_commit, done_in_order
+        while True:
+            try:
+                seq, ids, exc = finished.get_nowait()
+            except queue.Empty:
+                return
+            if exc is not None:
+                errors.append(exc)
+                continue
+            chunks[seq] = ids
+            while next_to_commit in chunks and not errors:
+                ids = chunks.pop(next_to_commit)
+                next_to_commit += 1
+                _move_cursor(job, owner, ids[-1])
+                # Progress as the cursor sees it: chunk by chunk, in order.
+                done_in_order += len(ids)
+                if progress:
+                    job.done = done_in_order
+                    progress(job)
+
+    seq, after = 0, job.cursor
+    try:
+        while not stop.is_set() and (ids := _next_ids(job, after, chunk_size)):
+            while True:
+                try:
+                    work.put((seq, ids), timeout=0.2)
+                    break
+                except queue.Full:
+                    collect()
+            seq, after = seq + 1, ids[-1]
+            collect()
+    finally:
+        for _ in pool:
+            work.put(None)
+        for thread in pool:
+            thread.join()
+    collect()
+    if errors:
+        raise errors[0]
+    if next_to_commit != seq:
+        raise RuntimeError("privacy job: not every chunk reported back")
 
 
 def privacy_job_run(
@@ -252,39 +386,19 @@ def privacy_job_run(
     job = PrivacyJob.objects.get(pk=job_id)
     actor = _actor_of(job)
     try:
-        if job.kind == PrivacyJob.Kind.RESTORE:
-            # A previous run may have restored a chunk but died before deleting its cold records.
-            lifecycle.finish_restored(order_ids=job.pending_cleanup)
-        while True:
-            ids = _next_ids(job, chunk_size)
-            if not ids:
-                break
-            now = timezone.now()
-            with transaction.atomic():
-                if job.kind == PrivacyJob.Kind.ANONYMIZE:
-                    result = lifecycle.anonymize_chunk(ids, now=now, actor=actor)
-                elif job.kind == PrivacyJob.Kind.RESTORE:
-                    result = lifecycle.restore_chunk(ids, job_id=job.pk, now=now, actor=actor)
-                else:
-                    today = datetime.date.fromisoformat(job.selection["today"])
-                    result = lifecycle.purge_chunk(ids, today=today, now=now, actor=actor)
-                _advance(
-                    job,
-                    owner,
-                    cursor=ids[-1],
-                    processed=len(ids),
-                    counts=result.counts,
-                    pending_cleanup=result.restored_ids,
-                )
-                if result.failed_numbers:
-                    _note_failures(job, result.failed_numbers)
-            if progress:
-                progress(job)
+        if job.kind == PrivacyJob.Kind.RESTORE and job.attempts > 1:
+            # A previous run may have restored chunks but died before deleting their cold records.
+            _finish_interrupted_restore(job, chunk_size)
+        threads = _threads_for(job)
+        if threads > 1:
+            _run_parallel(job, owner, actor, chunk_size, progress, threads)
+        else:
+            _run_sequential(job, owner, actor, chunk_size, progress)
         if job.kind == PrivacyJob.Kind.PURGE:
             today = datetime.date.fromisoformat(job.selection["today"])
             counts = lifecycle.purge_pieces(today=today, chunk_size=chunk_size)
             with transaction.atomic():
-                _advance(job, owner, cursor=job.cursor, processed=0, counts=counts)
+                _advance(job, owner, processed=0, counts=counts)
             lifecycle.sweep_cold_orphans()
     except LostLease:
         logger.warning("privacy job %s: lease lost, another worker continues", job_id)
@@ -292,23 +406,37 @@ def privacy_job_run(
     except Exception as exc:
         # The message names the error class and our own text only; payloads never reach here.
         logger.exception("privacy job %s failed", job_id)
-        _finish(job, owner, error=f"{type(exc).__name__}: {exc}"[:2000])
+        _finish(job, owner, failure=f"{type(exc).__name__}: {exc}"[:2000])
         job.refresh_from_db()
         return job
-    _finish(job, owner, error=job.error)
+    _finish(job, owner)
     job.refresh_from_db()
     return job
 
 
-def _note_failures(job: PrivacyJob, numbers: list[int]) -> None:
+def _finish_interrupted_restore(job: PrivacyJob, chunk_size: int) -> None:
+    """Deletes leftover cold records of the orders this job already restored (idempotent)."""
+    restored = Selection.from_json(job.selection).filter(
+        Order.objects.filter(privacy_state=S.ACTIVE, restored_at__gte=job.created_at)
+    )
+    after = 0
+    while ids := list(
+        restored.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:chunk_size]
+    ):
+        lifecycle.finish_restored(order_ids=ids)
+        after = ids[-1]
+
+
+def _with_failures(error: str, numbers: list[int]) -> str:
+    if not numbers:
+        return error
     shown = ", ".join(str(n) for n in numbers[:50])
     more = _(" und %(count)d weitere") % {"count": len(numbers) - 50} if len(numbers) > 50 else ""
     text = _(
         "Nicht wiederherstellbar (Cold-Storage-Eintrag fehlt oder ist beschädigt): "
         "Bestellungen %(numbers)s%(more)s"
     ) % {"numbers": shown, "more": more}
-    job.error = (job.error + "\n" + text).strip()[:4000]
-    PrivacyJob.objects.filter(pk=job.pk).update(error=job.error)
+    return (error + "\n" + text).strip()[:4000]
 
 
 def reconcile_jobs() -> list[int]:

@@ -66,8 +66,6 @@ class Actor:
 class ChunkResult:
     counts: Counter = field(default_factory=Counter)
     failed_numbers: list[int] = field(default_factory=list)
-    # Orders whose cold records are deleted after the commit (kept on the job until then).
-    restored_ids: list[int] = field(default_factory=list)
 
 
 def _lock_customers(customer_ids) -> list[int]:
@@ -388,7 +386,6 @@ def restore_chunk(order_ids, *, job_id: int, now: datetime.datetime, actor: Acto
         result.counts["customers_restored"] += len(customers_to_restore)
         # Cold records go only once the main database has the data back (after the outermost
         # commit; a crash before that leaves them for the resumed job).
-        result.restored_ids = good_ids
         transaction.on_commit(lambda: finish_restored(order_ids=good_ids))
     return result
 
