@@ -9,6 +9,7 @@ from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
+from django_q.models import Schedule
 
 from channels.admin import ChannelAdminForm
 from channels.forms import ChannelForm
@@ -143,6 +144,12 @@ def test_the_live_preview_counts_with_the_entered_days(merchant_client, shop):
         headers={"HX-Request": "true"},
     )
     assert "fällig" not in preview.content.decode()
+    preview = merchant_client.get(
+        f"/settings/channels/{shop.pk}/",
+        {"name": "Mein Shop", "kind": "shop", "auto_anonymize": "on", "auto_anonymize_days": "365"},
+        headers={"HX-Request": "true"},
+    )
+    assert "Mit dieser Einstellung ist jetzt keine Bestellung fällig" in preview.content.decode()
 
 
 def test_the_edit_page_shows_the_last_run(merchant_client, shop):
@@ -247,6 +254,12 @@ def test_the_page_shows_the_amazon_policy_as_fixed(merchant_client):
     assert 'name="auto_anonymize_days" value="40"' in html
     assert "disabled" in html
     assert "Mit dieser Einstellung ist jetzt 1 Bestellung fällig" in html
+    schedules.ensure_schedules()
+    next_run = timezone.localtime(schedules.next_run_of(schedules.AUTO_ANONYMIZE))
+    assert f"; sie wird beim nächsten Lauf am {next_run:%d.%m.%Y %H:%M} anonymisiert." in html
+    Schedule.objects.all().delete()
+    html = merchant_client.get(f"/settings/channels/{channel.pk}/").content.decode()
+    assert "; sie wird beim nächsten Lauf anonymisiert." in html
 
 
 @pytest.fixture
