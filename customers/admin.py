@@ -70,8 +70,8 @@ class PersonalDataAdmin(admin.ModelAdmin):
             return False
         return super().has_delete_permission(request, obj)
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)
+    def get_actions(self, request, action_location=admin.ActionLocation.CHANGE_LIST):
+        actions = super().get_actions(request, action_location=action_location)
         # Bulk deletion cannot tell locked records apart.
         actions.pop("delete_selected", None)
         return actions

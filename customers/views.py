@@ -10,7 +10,14 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
 from customers.forms import AddressFormSet, CustomerForm, EmailFormSet, PhoneFormSet, row_edits
-from customers.models import ANONYMIZED, Address, Customer, CustomerEmail, CustomerSource
+from customers.models import (
+    ANONYMIZED,
+    Address,
+    Customer,
+    CustomerEmail,
+    CustomerSource,
+    PrivacyState,
+)
 from customers.services import (
     CUSTOMER_EDITABLE_FIELDS,
     CustomerLockedError,
@@ -20,6 +27,8 @@ from customers.services import (
 from orders.models import Order
 
 PAGE_SIZE = 50
+# The lock banner names at most this many of the orders that lock the customer.
+LOCKED_ORDER_LIMIT = 20
 # The customer page lists this many orders; the order list has the rest.
 DETAIL_ORDER_LIMIT = 100
 _MAX_CUSTOMER_NUMBER = 2**63 - 1
@@ -61,6 +70,12 @@ def _overview_rows(q: str, page: int) -> tuple[list[Customer], bool]:
         .annotate(
             order_count=Coalesce(Subquery(order_count, output_field=IntegerField()), 0),
             newest_address_id=Subquery(newest_address[:1]),
+            # An anonymized address locks an otherwise active customer (SPEC 6).
+            has_anonymized_address=Exists(
+                Address.objects.filter(customer=OuterRef("pk")).exclude(
+                    privacy_state=PrivacyState.ACTIVE
+                )
+            ),
         )
         .prefetch_related(Prefetch("emails", queryset=CustomerEmail.objects.order_by("pk")))
         .order_by("-number")
@@ -156,6 +171,14 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     orders = list(
         customer.orders.select_related("channel").order_by("-number")[: DETAIL_ORDER_LIMIT + 1]
     )
+    locked_orders = []
+    if refusal is not None:
+        # The orders whose anonymization locks the record: restoring them unlocks it.
+        locked_orders = list(
+            customer.orders.exclude(privacy_state=PrivacyState.ACTIVE)
+            .order_by("-number")
+            .only("pk", "number", "privacy_state", "purge_on")[: LOCKED_ORDER_LIMIT + 1]
+        )
     context = {
         "customer": customer,
         "refusal": refusal,
@@ -172,6 +195,8 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "sources": CustomerSource.objects.filter(customer=customer).select_related("channel"),
         "orders": orders[:DETAIL_ORDER_LIMIT],
         "more_orders": len(orders) > DETAIL_ORDER_LIMIT,
+        "locked_orders": locked_orders[:LOCKED_ORDER_LIMIT],
+        "more_locked_orders": len(locked_orders) > LOCKED_ORDER_LIMIT,
         "ANONYMIZED": ANONYMIZED,
     }
     return TemplateResponse(request, "customers/detail.html", context)

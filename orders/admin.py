@@ -1,11 +1,20 @@
 """Support admin for orders, their history, privacy jobs and number sequences."""
 
+from collections.abc import Callable
+
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.utils.text import Truncator
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.text import Truncator, capfirst
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from coldstorage.keys import KeyConfigurationError
 from customers.admin import PRIVACY_FIELDS, LockedParentInline, PersonalDataAdmin
 from customers.forms import ForgetsCardNumbersMixin
 from orders.models import (
@@ -17,6 +26,17 @@ from orders.models import (
     OrderMessage,
     PrivacyJob,
 )
+from orders.privacy.jobs import privacy_job_anonymize, privacy_job_restore
+from orders.privacy.selection import Selection
+from orders.privacy.summary import summary_items
+
+#: The job's "Quelle" for actions started in the support admin.
+ADMIN_SOURCE = "Admin"
+#: More orders than this are not turned into an id list; the order list's date-range dialog and
+#: the anonymize_orders / restore_orders commands serve such amounts.
+MAX_ADMIN_SELECTION = 200_000
+#: Admin actions on orders are offered in the changelist and on an order's own page.
+BOTH_LOCATIONS = [admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM]
 
 
 class ReadOnlyAdminMixin:
@@ -68,21 +88,123 @@ class OrderEventInline(ReadOnlyAdminMixin, admin.TabularInline):
         return super().get_queryset(request).select_related("actor")
 
 
+def _job_link(job: PrivacyJob) -> SafeString:
+    url = reverse("admin:orders_privacyjob_change", args=[job.pk])
+    return format_html('<a href="{}">{}</a>', url, gettext("Datenschutz-Auftrag #%s") % job.pk)
+
+
+def _summary_text(job: PrivacyJob) -> str:
+    return "; ".join(f"{label}: {count}" for _key, label, count in summary_items(job))
+
+
 @admin.register(Order)
 class OrderAdmin(PersonalDataAdmin):
     form = OrderAdminForm
-    list_display = ("number", "order_date", "channel", "status", "privacy_state", "total_display")
+    list_display = (
+        "number",
+        "order_date",
+        "channel",
+        "customer_display",
+        "status",
+        "privacy_display",
+        "total_display",
+    )
     list_filter = ("channel", "status", "privacy_state")
-    list_select_related = ("channel",)
+    list_select_related = ("channel", "billing_address")
     search_fields = ("number__exact", "external_number__exact")
     date_hierarchy = "order_date"
     raw_id_fields = ("customer", "billing_address", "shipping_address", "privacy_job")
     readonly_fields = (*PRIVACY_FIELDS, "restored_at", "privacy_job", "created_at")
     inlines = (OrderItemInline, OrderMessageInline, OrderEventInline)
+    actions = ("anonymize_orders", "restore_orders")
 
     @admin.display(description=_("Summe"), ordering="total")
     def total_display(self, obj: Order) -> str:
         return f"{obj.total} {obj.currency}"
+
+    @admin.display(description=_("Kunde (Rechnung)"))
+    def customer_display(self, obj: Order) -> str:
+        return obj.customer_name
+
+    @admin.display(description=_("Datenschutzstatus"), ordering="privacy_state")
+    def privacy_display(self, obj: Order) -> str:
+        icon = {"anonymized": "🔒 ", "restoring": "⏳ ", "purged": "🔒 "}.get(obj.privacy_state, "")
+        return f"{icon}{capfirst(obj.get_privacy_state_display())}"
+
+    # --- privacy actions: the same jobs as the merchant's pages -----------------------------
+
+    def has_anonymize_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("orders.anonymize_order")
+
+    def has_restore_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("orders.restore_order")
+
+    def _start_job(
+        self, request: HttpRequest, queryset: QuerySet, start: Callable[..., PrivacyJob]
+    ) -> PrivacyJob | None:
+        ids = list(queryset.order_by("pk").values_list("pk", flat=True)[: MAX_ADMIN_SELECTION + 1])
+        if len(ids) > MAX_ADMIN_SELECTION:
+            self.message_user(
+                request,
+                gettext(
+                    "Höchstens %(max)d Bestellungen auf einmal. Für größere Mengen gibt es den "
+                    "Zeitraum-Dialog der Bestellübersicht und die Befehle anonymize_orders und "
+                    "restore_orders."
+                )
+                % {"max": MAX_ADMIN_SELECTION},
+                messages.ERROR,
+            )
+            return None
+        try:
+            return start(
+                selection=Selection.of_ids(ids), requested_by=request.user, source=ADMIN_SOURCE
+            )
+        except KeyConfigurationError as exc:
+            self.message_user(
+                request,
+                gettext(
+                    "Es wurde nichts gestartet: Für den Cold Storage ist kein nutzbarer Schlüssel "
+                    "eingerichtet (%(reason)s)."
+                )
+                % {"reason": exc},
+                messages.ERROR,
+            )
+            return None
+
+    # Messages name counts and the job only: never a name, address or other personal data.
+
+    @admin.action(
+        description=_("Anonymisieren"), permissions=("anonymize",), location=BOTH_LOCATIONS
+    )
+    def anonymize_orders(self, request: HttpRequest, queryset: QuerySet) -> None:
+        job = self._start_job(request, queryset, privacy_job_anonymize)
+        if job is None:
+            return
+        text = ngettext(
+            "Anonymisierung von %(count)d Bestellung gestartet; sie läuft im Hintergrund:",
+            "Anonymisierung von %(count)d Bestellungen gestartet; sie läuft im Hintergrund:",
+            job.total,
+        ) % {"count": job.total}
+        self.message_user(request, format_html("{} {}", text, _job_link(job)), messages.SUCCESS)
+
+    @admin.action(
+        description=_("Wiederherstellen"), permissions=("restore",), location=BOTH_LOCATIONS
+    )
+    def restore_orders(self, request: HttpRequest, queryset: QuerySet) -> None:
+        job = self._start_job(request, queryset, privacy_job_restore)
+        if job is None:
+            return
+        if job.summary.get("queued"):
+            text = gettext("Wiederherstellung gestartet (%(summary)s):") % {
+                "summary": _summary_text(job)
+            }
+            level = messages.SUCCESS
+        else:
+            text = gettext("Nichts wiederherzustellen (%(summary)s):") % {
+                "summary": _summary_text(job)
+            }
+            level = messages.WARNING
+        self.message_user(request, format_html("{} {}", text, _job_link(job)), level)
 
     def lock_reason(self, obj) -> str:
         return OrderLockedError(obj).message
@@ -114,17 +236,82 @@ class PrivacyJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "state",
         "progress",
         "requested_by",
+        "source",
         "created_at",
         "finished_at",
         "error_short",
     )
-    list_filter = ("kind", "state")
+    list_filter = ("kind", "state", "source")
     list_select_related = ("requested_by",)
     show_full_result_count = False
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "kind",
+                    "state",
+                    "progress",
+                    "requested_by",
+                    "source",
+                    "selection_display",
+                )
+            },
+        ),
+        (_("Ergebnis"), {"fields": ("summary_display", "error")}),
+        (_("Zeiten"), {"fields": ("created_at", "started_at", "finished_at")}),
+        (
+            _("Technisch"),
+            {"classes": ("collapse",), "fields": ("attempts", "heartbeat_at", "lease_owner")},
+        ),
+    )
+    readonly_fields = (
+        "kind",
+        "state",
+        "progress",
+        "requested_by",
+        "source",
+        "selection_display",
+        "summary_display",
+        "error",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "attempts",
+        "heartbeat_at",
+        "lease_owner",
+    )
 
-    @admin.display(description=_("erledigt/gesamt"))
-    def progress(self, obj: PrivacyJob) -> str:
-        return f"{obj.done}/{obj.total}"
+    @admin.display(description=_("Fortschritt"))
+    def progress(self, obj: PrivacyJob) -> SafeString:
+        return format_html(
+            '<progress value="{}" max="100" style="width:6rem;vertical-align:middle" '
+            'aria-label="{} %"></progress> {}/{}',
+            obj.percent,
+            obj.percent,
+            obj.done,
+            obj.total,
+        )
+
+    @admin.display(description=_("Auswahl"))
+    def selection_display(self, obj: PrivacyJob) -> str:
+        # Ids and dates only (never personal data); an id list is summarised by its length.
+        if obj.kind == PrivacyJob.Kind.PURGE:
+            return gettext("Löschdatum bis %(date)s") % {"date": obj.selection.get("today", "–")}
+        try:
+            return str(Selection.from_json(obj.selection).describe())
+        except (KeyError, TypeError, ValueError):
+            return "–"
+
+    @admin.display(description=_("Ergebnis"))
+    def summary_display(self, obj: PrivacyJob) -> SafeString | str:
+        items = summary_items(obj)
+        if not items:
+            return "–"
+        return format_html(
+            '<ul style="margin:0;padding-left:1.1rem">{}</ul>',
+            format_html_join("", "<li>{}: {}</li>", ((label, n) for _k, label, n in items)),
+        )
 
     @admin.display(description=_("Fehler"))
     def error_short(self, obj: PrivacyJob) -> str:

@@ -1,13 +1,22 @@
 """The merchant's order pages: Bestellübersicht, the edit page, invoicing and shipping."""
 
+import datetime
+
 from django.contrib import messages
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
+from coldstorage.keys import KeyConfigurationError
+from customers.models import PrivacyState
 from orders.forms import (
     DEFAULT_ORDER_LIST_SORT,
     AddressForm,
@@ -16,7 +25,9 @@ from orders.forms import (
     OrderShipForm,
     disable_fields,
 )
-from orders.models import Order, OrderLockedError
+from orders.models import Order, OrderLockedError, PrivacyJob, purge_date_for
+from orders.privacy.jobs import privacy_job_anonymize, privacy_job_restore, privacy_job_run
+from orders.privacy.selection import Selection
 from orders.selectors import order_invoice_totals, order_list_page, order_list_queryset
 from orders.services import order_create_invoice, order_ship, order_update
 
@@ -129,6 +140,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "shipping_form": shipping_form,
         "order_form": order_form,
         "ship_form": OrderShipForm(),
+        **_privacy_context(order, request.user),
     }
     if tab == "history":
         context["events"] = order.events.select_related("actor")
@@ -194,3 +206,149 @@ def order_ship_view(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Die Bestellung wurde als versendet markiert."))
     return redirect("orders:detail", pk=order.pk)
+
+
+# --- The order's privacy state: banner, anonymize and restore of this one order ---------------
+
+#: The job's "Quelle" for actions started on the order page (shown in the history as "durch").
+ORDER_PAGE_SOURCE = "Bestellung"
+
+_ANONYMIZE_SKIPPED = {
+    "skipped_already_anonymized": _lazy("Die Bestellung ist bereits anonymisiert."),
+    "skipped_restoring": _lazy(
+        "Die Kundendaten werden gerade wiederhergestellt; anonymisieren ist erst danach möglich."
+    ),
+    "skipped_purged": _lazy("Die Kundendaten dieser Bestellung wurden endgültig gelöscht."),
+}
+_RESTORE_SKIPPED = {
+    "skipped_not_anonymized": _lazy(
+        "Die Bestellung ist nicht anonymisiert; es gibt nichts wiederherzustellen."
+    ),
+    "skipped_restoring": _lazy("Die Wiederherstellung dieser Bestellung läuft bereits."),
+    "skipped_purged": _lazy(
+        "Die Aufbewahrungsfrist ist abgelaufen: Die Kundendaten werden endgültig gelöscht und "
+        "können nicht mehr wiederhergestellt werden."
+    ),
+}
+
+
+def _restorable_until(order: Order) -> datetime.date | None:
+    """The last day a restore is possible (the day before the purge date), if it is still ahead."""
+    if order.privacy_state != PrivacyState.ANONYMIZED or order.purge_on is None:
+        return None
+    if order.purge_on <= timezone.localdate():
+        return None
+    return order.purge_on - datetime.timedelta(days=1)
+
+
+def _privacy_context(order: Order, user: AbstractBaseUser | AnonymousUser) -> dict:
+    restorable_until = _restorable_until(order)
+    restoring = order.privacy_state == PrivacyState.RESTORING
+    restore_job = order.privacy_job if restoring else None
+    return {
+        "restorable_until": restorable_until,
+        "can_restore": restorable_until is not None and user.has_perm("orders.restore_order"),
+        "can_anonymize": order.privacy_state == PrivacyState.ACTIVE
+        and user.has_perm("orders.anonymize_order"),
+        # What a restore would allow if the order were anonymized today (for the confirmation).
+        "restorable_until_if_anonymized": purge_date_for(timezone.now())
+        - datetime.timedelta(days=1),
+        "restore_job": restore_job,
+        # A failed job leaves nothing to wait for: the banner stops polling.
+        "poll_restore": restoring
+        and not (restore_job is not None and restore_job.state == PrivacyJob.State.FAILED),
+    }
+
+
+def _key_error_message(exc: KeyConfigurationError) -> str:
+    return _(
+        "Es wurde nichts geändert: Für den Cold Storage ist kein nutzbarer Schlüssel eingerichtet, "
+        "daher können Kundendaten weder anonymisiert noch wiederhergestellt werden. Bitte wenden "
+        "Sie sich an Ihren Administrator. (%(reason)s)"
+    ) % {"reason": exc}
+
+
+def _skip_message(job: PrivacyJob, reasons: dict) -> str | None:
+    for key, message in reasons.items():
+        if job.summary.get(key):
+            return str(message)
+    return None
+
+
+@require_POST
+def order_anonymize(request: HttpRequest, pk: int) -> HttpResponse:
+    """Anonymizes this one order right away: the merchant sees the locked page at once."""
+    if not request.user.has_perm("orders.anonymize_order"):
+        raise PermissionDenied
+    order = _get_order(pk)
+    try:
+        job = privacy_job_anonymize(
+            selection=Selection.of_ids([order.pk]),
+            requested_by=request.user,
+            source=ORDER_PAGE_SOURCE,
+            background=False,
+        )
+    except KeyConfigurationError as exc:
+        messages.error(request, _key_error_message(exc))
+        return redirect("orders:detail", pk=order.pk)
+    # Not enqueued, so no worker can hold it: it runs here, one order in one chunk.
+    job = privacy_job_run(job_id=job.pk) or job
+    if job.state == PrivacyJob.State.FAILED:
+        messages.error(
+            request,
+            _(
+                "Die Anonymisierung ist fehlgeschlagen (Datenschutz-Auftrag #%(job)s). Bitte "
+                "versuchen Sie es erneut oder wenden Sie sich an den Support."
+            )
+            % {"job": job.pk},
+        )
+    elif job.summary.get("anonymized"):
+        messages.success(request, _("Die Kundendaten der Bestellung wurden anonymisiert."))
+    else:
+        messages.info(request, _skip_message(job, _ANONYMIZE_SKIPPED) or _("Nichts zu tun."))
+    return redirect("orders:detail", pk=order.pk)
+
+
+@require_POST
+def order_restore(request: HttpRequest, pk: int) -> HttpResponse:
+    """Marks this order `restoring` at once and queues the restore (SPEC 4: asynchronous)."""
+    if not request.user.has_perm("orders.restore_order"):
+        raise PermissionDenied
+    order = _get_order(pk)
+    try:
+        job = privacy_job_restore(
+            selection=Selection.of_ids([order.pk]),
+            requested_by=request.user,
+            source=ORDER_PAGE_SOURCE,
+        )
+    except KeyConfigurationError as exc:
+        messages.error(request, _key_error_message(exc))
+        return redirect("orders:detail", pk=order.pk)
+    if job.summary.get("queued"):
+        messages.success(
+            request,
+            _(
+                "Wiederherstellung gestartet (Datenschutz-Auftrag #%(job)s). Die Seite "
+                "aktualisiert sich, sobald die Kundendaten wieder da sind."
+            )
+            % {"job": job.pk},
+        )
+    else:
+        messages.info(request, _skip_message(job, _RESTORE_SKIPPED) or _("Nichts zu tun."))
+    return redirect("orders:detail", pk=order.pk)
+
+
+@require_GET
+def order_privacy_banner(request: HttpRequest, pk: int) -> HttpResponse:
+    """The banner alone, polled by the page while a restore runs."""
+    order = _get_order(pk)
+    if not request.htmx:
+        return redirect("orders:detail", pk=order.pk)
+    if order.privacy_state != PrivacyState.RESTORING:
+        # Restored (or back to anonymized): form, actions and data all change; reload the page.
+        return HttpResponseClientRefresh()
+    return TemplateResponse(
+        request,
+        "orders/detail.html#privacy_banner",
+        {"order": order, **_privacy_context(order, request.user)},
+    )
