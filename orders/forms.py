@@ -1,14 +1,16 @@
-"""Forms of the merchant's order pages: list filters, the edit page, shipping."""
+"""Forms of the merchant's order pages: list filters, privacy actions, the edit page, shipping."""
 
 import datetime
 
 from django import forms
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from channels.models import Channel
-from customers.models import Address
+from customers.models import Address, PrivacyState
 from customers.validators import reject_card_numbers
 from orders.models import Order, OrderStatus
+from orders.privacy.selection import DATE_FIELDS, Selection
 
 #: Sort keys offered in the list, mapped to their ORDER BY (always unique, so pages are stable).
 ORDER_LIST_SORTS: dict[str, tuple[str, ...]] = {
@@ -52,6 +54,18 @@ class OrderFilterForm(forms.Form):
         choices=[("", _("Alle Status")), *OrderStatus.choices],
         required=False,
         error_messages={"invalid_choice": _("Diesen Status gibt es nicht.")},
+    )
+    privacy = forms.ChoiceField(
+        label=_("Kundendaten"),
+        choices=[
+            ("", _("Alle")),
+            (PrivacyState.ACTIVE, _("aktiv")),
+            (PrivacyState.ANONYMIZED, _("anonymisiert")),
+            (PrivacyState.RESTORING, _("Wiederherstellung läuft")),
+            (PrivacyState.PURGED, _("endgültig gelöscht")),
+        ],
+        required=False,
+        error_messages={"invalid_choice": _("Diesen Datenschutzstatus gibt es nicht.")},
     )
     date_from = forms.DateField(
         label=_("Auftragsdatum von"),
@@ -151,3 +165,127 @@ def disable_fields(*forms_to_lock: forms.BaseForm) -> None:
     for form in forms_to_lock:
         for field in form.fields.values():
             field.disabled = True
+
+
+# --- Privacy actions of the list ("Mehr" → Anonymisieren / Wiederherstellen) -----------------
+
+#: More ids than this are not resolved into a job: a date range serves such amounts better.
+MAX_PRIVACY_SELECTION = 200_000
+
+
+class OrderIdsField(forms.Field):
+    """The ids of the orders ticked in the list (hidden inputs or checkboxes named `ids`)."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {
+        "invalid": _("Die Auswahl enthält ungültige Bestellnummern."),
+        "too_many": _(
+            "Es können höchstens %(max)s Bestellungen auf einmal ausgewählt werden. Bitte "
+            "schränken Sie die Auswahl ein oder verwenden Sie den Zeitraum-Dialog."
+        ),
+    }
+
+    def to_python(self, value) -> list[int]:
+        if not value:
+            return []
+        if not isinstance(value, list | tuple):
+            value = [value]
+        try:
+            ids = sorted({int(item) for item in value})
+        except (TypeError, ValueError):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+        if any(pk <= 0 for pk in ids):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        if len(ids) > MAX_PRIVACY_SELECTION:
+            raise forms.ValidationError(
+                self.error_messages["too_many"],
+                code="too_many",
+                params={"max": number_format(MAX_PRIVACY_SELECTION, force_grouping=True)},
+            )
+        return ids
+
+
+class PrivacyIdsForm(forms.Form):
+    """The confirmation of an action on the ticked orders."""
+
+    ids = OrderIdsField(
+        error_messages={"required": _("Es sind keine Bestellungen ausgewählt.")},
+    )
+
+
+class PrivacyRangeForm(forms.Form):
+    """The dialog shown when nothing is selected: which orders, by date, shop and status."""
+
+    date_field = forms.ChoiceField(
+        label=_("Datumsfeld"),
+        choices=list(DATE_FIELDS.items()),
+        initial="order_date",
+        error_messages={"invalid_choice": _("Bitte ein Datumsfeld aus der Liste wählen.")},
+    )
+    date_from = forms.DateField(
+        label=_("von"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={
+            "required": _("Bitte das Von-Datum angeben."),
+            "invalid": _("„Von“ ist kein gültiges Datum (erwartet z. B. 31.03.2026)."),
+        },
+    )
+    date_to = forms.DateField(
+        label=_("bis (einschließlich)"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={
+            "required": _("Bitte das Bis-Datum angeben."),
+            "invalid": _("„Bis“ ist kein gültiges Datum (erwartet z. B. 31.03.2026)."),
+        },
+    )
+    channels = forms.ModelMultipleChoiceField(
+        label=_("Shops"),
+        queryset=Channel.objects.order_by("name"),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": _("Bitte mindestens einen Shop auswählen."),
+            "invalid_choice": _("Diesen Shop gibt es nicht."),
+            "invalid_pk_value": _("Diesen Shop gibt es nicht."),
+        },
+    )
+    exclude_statuses = forms.MultipleChoiceField(
+        label=_("Diese Status ausschließen"),
+        choices=OrderStatus.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": _("Diesen Status gibt es nicht.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "range")
+        super().__init__(*args, **kwargs)
+        if not self.is_bound and "channels" not in self.initial:
+            # Every shop is ticked to begin with.
+            self.initial["channels"] = list(
+                self.fields["channels"].queryset.values_list("pk", flat=True)
+            )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        date_from: datetime.date | None = cleaned.get("date_from")
+        date_to: datetime.date | None = cleaned.get("date_to")
+        if date_from and date_to and date_from > date_to:
+            raise forms.ValidationError(
+                _("Das Von-Datum (%(from)s) liegt nach dem Bis-Datum (%(to)s)."),
+                params={"from": date_from.strftime("%d.%m.%Y"), "to": date_to.strftime("%d.%m.%Y")},
+                code="date_range",
+            )
+        return cleaned
+
+    def selection(self) -> Selection:
+        """The job's selection; call only on a valid form. Every shop ticked means every shop."""
+        data = self.cleaned_data
+        channel_ids = tuple(sorted(channel.pk for channel in data["channels"]))
+        every_channel = len(channel_ids) == self.fields["channels"].queryset.count()
+        return Selection(
+            date_field=data["date_field"],
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+            channel_ids=None if every_channel else channel_ids,
+            exclude_statuses=tuple(data["exclude_statuses"]),
+        )

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from orders import views
+from orders import privacy_views, views
 
 app_name = "orders"
 urlpatterns = [
@@ -15,4 +15,31 @@ urlpatterns = [
     path("<int:pk>/anonymize/", views.order_anonymize, name="anonymize"),
     path("<int:pk>/restore/", views.order_restore, name="restore"),
     path("<int:pk>/privacy-banner/", views.order_privacy_banner, name="privacy_banner"),
+    # The list's "Mehr" menu: anonymize and restore, by selection or by date range.
+    path(
+        "privacy/anonymize/",
+        privacy_views.privacy_action,
+        {"action": "anonymize"},
+        name="privacy_anonymize",
+    ),
+    path(
+        "privacy/anonymize/count/",
+        privacy_views.privacy_count,
+        {"action": "anonymize"},
+        name="privacy_anonymize_count",
+    ),
+    path(
+        "privacy/restore/",
+        privacy_views.privacy_action,
+        {"action": "restore"},
+        name="privacy_restore",
+    ),
+    path(
+        "privacy/restore/count/",
+        privacy_views.privacy_count,
+        {"action": "restore"},
+        name="privacy_restore_count",
+    ),
+    path("privacy/jobs/<int:pk>/", privacy_views.privacy_job_status, name="privacy_job"),
+    path("privacy/matching/", privacy_views.order_select_matching, name="select_matching"),
 ]

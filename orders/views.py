@@ -28,7 +28,12 @@ from orders.forms import (
 from orders.models import Order, OrderLockedError, PrivacyJob, purge_date_for
 from orders.privacy.jobs import privacy_job_anonymize, privacy_job_restore, privacy_job_run
 from orders.privacy.selection import Selection
-from orders.selectors import order_invoice_totals, order_list_page, order_list_queryset
+from orders.selectors import (
+    order_invoice_totals,
+    order_list_page,
+    order_list_queryset,
+    privacy_jobs_running_for,
+)
 from orders.services import order_create_invoice, order_ship, order_update
 
 #: Columns the list can be sorted by, with their ascending sort key.
@@ -67,6 +72,7 @@ def orders_list(request: HttpRequest) -> HttpResponse:
                 date_from=filters["date_from"],
                 date_to=filters["date_to"],
                 q=filters["q"],
+                privacy_state=filters["privacy"],
                 sort=filters["sort"],
             ),
             page=filters["page"],
@@ -76,22 +82,23 @@ def orders_list(request: HttpRequest) -> HttpResponse:
         # Invalid filters show the messages and no rows, never an unfiltered list.
         page = None
         sort = DEFAULT_ORDER_LIST_SORT
+    context = {
+        "form": form,
+        "page": page,
+        "sort": sort,
+        "sort_links": _sort_links(sort),
+        "is_filtered": any(
+            request.GET.get(name)
+            for name in ("q", "channel", "status", "privacy", "date_from", "date_to")
+        ),
+    }
     template_name = "orders/list.html"
     if request.htmx and not request.htmx.history_restore_request:
         template_name += "#table"
-    response = TemplateResponse(
-        request,
-        template_name,
-        {
-            "form": form,
-            "page": page,
-            "sort": sort,
-            "sort_links": _sort_links(sort),
-            "is_filtered": any(
-                request.GET.get(name) for name in ("q", "channel", "status", "date_from", "date_to")
-            ),
-        },
-    )
+    else:
+        # The user's privacy jobs still under way, so that their progress survives a reload.
+        context["running_jobs"] = privacy_jobs_running_for(request.user)
+    response = TemplateResponse(request, template_name, context)
     # The same URL answers with a page or a fragment: caches must tell them apart.
     patch_vary_headers(response, ("HX-Request",))
     return response
