@@ -106,3 +106,14 @@ def test_an_order_anonymized_by_hand_has_no_policy_note(merchant_client):
     order = OrderFactory(channel=ChannelFactory(name="Amazon", kind="amazon"))
     anonymize(order)
     assert order_policy_note(fresh(order)) is None
+
+
+@pytest.mark.django_db
+def test_the_order_page_shows_the_note_among_its_facts(merchant_client):
+    amazon = ChannelFactory(name="Amazon", kind="amazon")
+    order = OrderFactory(channel=amazon, order_date=timezone.now() - datetime.timedelta(days=5))
+    response = merchant_client.get(f"/orders/{order.pk}/")
+    assert response.status_code == 200
+    facts = response.content.decode().split('<dl class="facts">')[1].split("</dl>")[0]
+    due = timezone.localdate(order.order_date + datetime.timedelta(days=40))
+    assert f"Wird voraussichtlich am {due:%d.%m.%Y} durch die Kanalregel (40 Tage)" in facts
