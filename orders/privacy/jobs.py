@@ -7,6 +7,7 @@ to a new worker, which continues after the cursor. Every chunk is idempotent, so
 workers both touch ends the same either way.
 """
 
+import bisect
 import datetime
 import logging
 import queue
@@ -255,7 +256,12 @@ def _finish(job: PrivacyJob, owner: str | None, *, failure: str = "") -> None:
 
 def _next_ids(job: PrivacyJob, after: int, chunk_size: int) -> list[int]:
     if job.kind == PrivacyJob.Kind.ANONYMIZE:
-        qs = Selection.from_json(job.selection).filter(Order.objects.all())
+        selection = Selection.from_json(job.selection)
+        if selection.ids is not None:
+            # The job already holds the sorted ids: no need to send them all with every chunk.
+            start = bisect.bisect_right(selection.ids, after)
+            return list(selection.ids[start : start + chunk_size])
+        qs = selection.filter(Order.objects.all())
     elif job.kind == PrivacyJob.Kind.RESTORE:
         qs = Order.objects.filter(privacy_job=job, privacy_state=S.RESTORING)
     else:

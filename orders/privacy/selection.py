@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 DATE_FIELDS = {
     "order_date": _("Auftragsdatum"),
@@ -37,6 +38,9 @@ class Selection:
     due_cutoff: datetime.datetime | None = None
 
     def __post_init__(self):
+        if self.ids is not None:
+            # Sorted and unique: jobs walk the ids in order from their cursor.
+            object.__setattr__(self, "ids", tuple(sorted({int(i) for i in self.ids})))
         if self.due_channel_id is not None or self.due_cutoff is not None:
             if self.due_channel_id is None or self.due_cutoff is None or self.ids is not None:
                 raise SelectionError(
@@ -124,7 +128,11 @@ class Selection:
                 "nach Kanalregel fällig: Auftragsdatum und letzte Wiederherstellung bis %(cutoff)s"
             ) % {"cutoff": timezone.localtime(self.due_cutoff).strftime("%d.%m.%Y %H:%M")}
         if self.ids is not None:
-            return _("%(count)d ausgewählte Bestellungen") % {"count": len(self.ids)}
+            return ngettext(
+                "%(count)d ausgewählte Bestellung",
+                "%(count)d ausgewählte Bestellungen",
+                len(self.ids),
+            ) % {"count": len(self.ids)}
         return _("%(field)s %(start)s bis %(end)s") % {
             "field": DATE_FIELDS[self.date_field],
             "start": self.date_from.strftime("%d.%m.%Y"),
