@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from coldstorage.keys import KeyConfigurationError
 from customers.admin import PRIVACY_FIELDS, LockedParentInline, PersonalDataAdmin
 from customers.forms import ForgetsCardNumbersMixin
+from orders.forms import MAX_PRIVACY_SELECTION
 from orders.models import (
     NumberSequence,
     Order,
@@ -32,9 +33,6 @@ from orders.privacy.summary import summary_items
 
 #: The job's "Quelle" for actions started in the support admin.
 ADMIN_SOURCE = "Admin"
-#: More orders than this are not turned into an id list; the order list's date-range dialog and
-#: the anonymize_orders / restore_orders commands serve such amounts.
-MAX_ADMIN_SELECTION = 200_000
 #: Admin actions on orders are offered in the changelist and on an order's own page.
 BOTH_LOCATIONS = [admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM]
 
@@ -142,8 +140,10 @@ class OrderAdmin(PersonalDataAdmin):
     def _start_job(
         self, request: HttpRequest, queryset: QuerySet, start: Callable[..., PrivacyJob]
     ) -> PrivacyJob | None:
-        ids = list(queryset.order_by("pk").values_list("pk", flat=True)[: MAX_ADMIN_SELECTION + 1])
-        if len(ids) > MAX_ADMIN_SELECTION:
+        ids = list(
+            queryset.order_by("pk").values_list("pk", flat=True)[: MAX_PRIVACY_SELECTION + 1]
+        )
+        if len(ids) > MAX_PRIVACY_SELECTION:
             self.message_user(
                 request,
                 gettext(
@@ -151,7 +151,7 @@ class OrderAdmin(PersonalDataAdmin):
                     "Zeitraum-Dialog der Bestellübersicht und die Befehle anonymize_orders und "
                     "restore_orders."
                 )
-                % {"max": MAX_ADMIN_SELECTION},
+                % {"max": MAX_PRIVACY_SELECTION},
                 messages.ERROR,
             )
             return None
