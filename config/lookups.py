@@ -23,7 +23,9 @@ class InIds(Lookup):
         if not ids:
             raise EmptyResultSet
         if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, ids]
+            # An array literal: psycopg adapts one string much faster than a list of ints.
+            literal = "{" + ",".join(str(int(value)) for value in ids) + "}"
+            return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, literal]
         return f"{lhs} IN ({', '.join(['%s'] * len(ids))})", [*lhs_params, *ids]
 
 

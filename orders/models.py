@@ -4,11 +4,12 @@ import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import ANONYMIZED, PrivacyFields, PrivacyState
+from customers.models import ANONYMIZED, Address, PrivacyFields, PrivacyState
 from customers.validators import reject_card_numbers
 
 
@@ -201,6 +202,19 @@ class Order(PrivacyFields):
     def __str__(self) -> str:
         return str(self.number)
 
+    def clean(self) -> None:
+        super().clean()
+        # Addresses are anonymized by who uses them; the privacy engine relies on an order using
+        # addresses of its own customer only.
+        for field in ("billing_address", "shipping_address"):
+            address_id = getattr(self, f"{field}_id")
+            if address_id and self.customer_id:
+                owner = Address.objects.filter(pk=address_id).values_list("customer_id", flat=True)
+                if owner.first() != self.customer_id:
+                    raise ValidationError(
+                        {field: _("Die Adresse gehört nicht zum Kunden dieser Bestellung.")}
+                    )
+
     def ensure_personal_data_available(self) -> None:
         """Guard for every action that needs personal data (edit, invoice, ship, documents, email)."""
         if self.privacy_state != PrivacyState.ACTIVE:
@@ -306,7 +320,7 @@ class OrderEvent(models.Model):
     def actor_display(self) -> str:
         if self.actor_id:
             return self.actor.get_username()
-        return self.actor_label or "System"
+        return self.actor_label or str(_("System"))
 
 
 class PrivacyJob(models.Model):

@@ -92,7 +92,8 @@ def test_it_logs_a_status_change(user):
 
 
 def test_it_changes_an_address_in_place_when_only_this_order_uses_it(user):
-    order = OrderFactory(shipping_address=AddressFactory())
+    customer = CustomerFactory()
+    order = OrderFactory(customer=customer, shipping_address=AddressFactory(customer=customer))
     billing_id = order.billing_address_id
 
     _update(order, user, billing={"street": "Neue Straße"})

@@ -391,7 +391,12 @@ def test_it_returns_404_for_an_unknown_order(logged_in):
 
 
 def test_it_saves_the_order(logged_in, user):
-    order = OrderFactory(status=OrderStatus.PAID, shipping_address=AddressFactory())
+    customer = CustomerFactory()
+    order = OrderFactory(
+        status=OrderStatus.PAID,
+        customer=customer,
+        shipping_address=AddressFactory(customer=customer),
+    )
     data = _edit_data(
         order,
         **{
