@@ -10,7 +10,7 @@ from orders.forms import ADDRESS_FIELDS
 from orders.models import NumberSequence, Order, OrderEvent, OrderLockedError, OrderStatus
 from orders.selectors import order_invoice_totals
 from orders.services import order_create_invoice, order_ship, order_update
-from tests.factories import AddressFactory, OrderFactory, OrderItemFactory
+from tests.factories import AddressFactory, CustomerFactory, OrderFactory, OrderItemFactory
 
 pytestmark = pytest.mark.django_db
 
