@@ -26,7 +26,23 @@ DEFAULT_ORDER_LIST_SORT = "-date"
 MAX_ORDER_LIST_PAGE = 2000
 
 
-class OrderFilterForm(forms.Form):
+class DateRangeMixin:
+    """Refuses a `date_from` after `date_to`, naming both dates."""
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        date_from: datetime.date | None = cleaned.get("date_from")
+        date_to: datetime.date | None = cleaned.get("date_to")
+        if date_from and date_to and date_from > date_to:
+            raise forms.ValidationError(
+                _("Das Von-Datum (%(from)s) liegt nach dem Bis-Datum (%(to)s)."),
+                params={"from": date_from.strftime("%d.%m.%Y"), "to": date_to.strftime("%d.%m.%Y")},
+                code="date_range",
+            )
+        return cleaned
+
+
+class OrderFilterForm(DateRangeMixin, forms.Form):
     """The list's filters, search, sorting and page; everything arrives as GET parameters."""
 
     q = forms.CharField(
@@ -93,18 +109,6 @@ class OrderFilterForm(forms.Form):
         except (TypeError, ValueError):
             return 1
         return min(max(page, 1), MAX_ORDER_LIST_PAGE)
-
-    def clean(self) -> dict:
-        cleaned = super().clean()
-        date_from: datetime.date | None = cleaned.get("date_from")
-        date_to: datetime.date | None = cleaned.get("date_to")
-        if date_from and date_to and date_from > date_to:
-            raise forms.ValidationError(
-                _("Das Datum „von“ (%(from)s) liegt nach dem Datum „bis“ (%(to)s)."),
-                params={"from": date_from.strftime("%d.%m.%Y"), "to": date_to.strftime("%d.%m.%Y")},
-                code="date_range",
-            )
-        return cleaned
 
 
 ADDRESS_FIELDS = [
@@ -213,7 +217,7 @@ class PrivacyIdsForm(forms.Form):
     )
 
 
-class PrivacyRangeForm(forms.Form):
+class PrivacyRangeForm(DateRangeMixin, forms.Form):
     """The dialog shown when nothing is selected: which orders, by date, shop and status."""
 
     date_field = forms.ChoiceField(
@@ -264,18 +268,6 @@ class PrivacyRangeForm(forms.Form):
             self.initial["channels"] = list(
                 self.fields["channels"].queryset.values_list("pk", flat=True)
             )
-
-    def clean(self) -> dict:
-        cleaned = super().clean()
-        date_from: datetime.date | None = cleaned.get("date_from")
-        date_to: datetime.date | None = cleaned.get("date_to")
-        if date_from and date_to and date_from > date_to:
-            raise forms.ValidationError(
-                _("Das Von-Datum (%(from)s) liegt nach dem Bis-Datum (%(to)s)."),
-                params={"from": date_from.strftime("%d.%m.%Y"), "to": date_to.strftime("%d.%m.%Y")},
-                code="date_range",
-            )
-        return cleaned
 
     def selection(self) -> Selection:
         """The job's selection; call only on a valid form. Every shop ticked means every shop."""

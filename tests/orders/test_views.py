@@ -327,7 +327,7 @@ def test_it_uses_no_count_query(logged_in):
         ({"status": "lost"}, "Diesen Status gibt es nicht."),
         (
             {"date_from": "2026-03-12", "date_to": "2026-03-10"},
-            "Das Datum „von“ (12.03.2026) liegt nach dem Datum „bis“ (10.03.2026).",
+            "Das Von-Datum (12.03.2026) liegt nach dem Bis-Datum (10.03.2026).",
         ),
     ],
 )
