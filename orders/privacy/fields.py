@@ -4,6 +4,8 @@ Everything not listed here is kept for tax and bookkeeping: countries, numbers, 
 status, items, amounts, currency, payment method type, invoice number.
 """
 
+from django.db.models import Case, Value, When
+
 from customers.models import ANONYMIZED
 
 ORDER_FIELDS = ("buyer_email", "buyer_phone", "notes", "tracking_number")
@@ -26,7 +28,12 @@ CUSTOMER_FIELDS = CUSTOMER_TEXT_FIELDS + tuple(CUSTOMER_EMPTIED_FIELDS)
 
 
 def placeholders(fields: tuple[str, ...]) -> dict:
-    return {field: ANONYMIZED for field in fields}
+    """Set-based replacements: the placeholder for every field that held something; an empty
+    field stays empty (there was nothing to hide, and "[Anonymisiert]" would only clutter)."""
+    return {
+        field: Case(When(**{field: ""}, then=Value("")), default=Value(ANONYMIZED))
+        for field in fields
+    }
 
 
 ORDER_PLACEHOLDERS = placeholders(ORDER_FIELDS)
