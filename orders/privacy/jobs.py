@@ -13,6 +13,7 @@ import logging
 import queue
 import secrets
 import threading
+import traceback
 from collections import Counter
 from collections.abc import Callable
 
@@ -23,13 +24,15 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from coldstorage.crypto import TamperedRecordError
+from coldstorage.keys import KeyConfigurationError
 from coldstorage.services import cold_keyring
 from customers.models import PrivacyState as S
 from orders.models import Order, OrderEvent, PrivacyJob
 from orders.privacy import lifecycle
 from orders.privacy.lifecycle import SKIP_REASON, Actor
 from orders.privacy.rows import insert_events_for
-from orders.privacy.selection import Selection
+from orders.privacy.selection import Selection, SelectionError
 
 logger = logging.getLogger(__name__)
 
@@ -410,9 +413,14 @@ def privacy_job_run(
         logger.warning("privacy job %s: lease lost, another worker continues", job_id)
         return None
     except Exception as exc:
-        # The message names the error class and our own text only; payloads never reach here.
-        logger.exception("privacy job %s failed", job_id)
-        _finish(job, owner, failure=f"{type(exc).__name__}: {exc}"[:2000])
+        failure = describe_failure(exc)
+        logger.error(
+            "privacy job %s failed: %s\n%s",
+            job_id,
+            failure,
+            "".join(traceback.format_tb(exc.__traceback__)),
+        )
+        _finish(job, owner, failure=failure)
         job.refresh_from_db()
         return job
     _finish(job, owner)
@@ -431,6 +439,20 @@ def _finish_interrupted_restore(job: PrivacyJob, chunk_size: int) -> None:
     ):
         lifecycle.finish_restored(order_ids=ids)
         after = ids[-1]
+
+
+#: Errors whose text is our own and holds no personal data.
+_OWN_ERRORS = (KeyConfigurationError, TamperedRecordError, SelectionError)
+
+
+def describe_failure(exc: BaseException) -> str:
+    """What a failed job records and logs. Database and other errors can quote row values
+    (PostgreSQL's "Failing row contains …"), so only their class and SQLSTATE are kept; the
+    traceback (code lines, no values) goes to the log."""
+    if isinstance(exc, _OWN_ERRORS):
+        return f"{type(exc).__name__}: {exc}"[:2000]
+    sqlstate = getattr(exc, "sqlstate", None) or getattr(exc.__cause__, "sqlstate", None)
+    return type(exc).__name__ + (f" (SQLSTATE {sqlstate})" if sqlstate else "")
 
 
 def _with_failures(error: str, numbers: list[int]) -> str:

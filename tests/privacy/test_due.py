@@ -307,7 +307,8 @@ def test_the_command_fails_when_a_job_fails_but_runs_every_channel(monkeypatch):
 
     monkeypatch.setattr(lifecycle, "anonymize_chunk", anonymize_chunk)
     out = StringIO()
-    with pytest.raises(CommandError, match="A-Shop: RuntimeError: Festplatte voll"):
+    # Only the error's class is recorded: its text could quote personal data.
+    with pytest.raises(CommandError, match="A-Shop: RuntimeError"):
         call_command("anonymize_due", stdout=out)
     assert "B-Shop: 1 Bestellungen anonymisiert" in out.getvalue()
     assert fresh(broken).privacy_state == PrivacyState.ACTIVE

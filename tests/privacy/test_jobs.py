@@ -203,3 +203,21 @@ def test_the_commands_refuse_bad_input(args):
     with pytest.raises(CommandError):
         call_command("anonymize_orders", *args)
     assert PrivacyJob.objects.count() == 0
+
+
+def test_a_failed_job_records_no_text_that_could_quote_personal_data(monkeypatch, caplog):
+    from django.db import IntegrityError
+
+    order = OrderFactory(buyer_email="geheim@example.de")
+    database_says = 'Failing row contains (1, geheim@example.de, "Erika Mustermann")'
+
+    def failing_chunk(order_ids, **kwargs):
+        raise IntegrityError(database_says)
+
+    monkeypatch.setattr(lifecycle, "anonymize_chunk", failing_chunk)
+    job = privacy_job_anonymize(selection=Selection.of_ids([order.pk]), background=False)
+    job = privacy_job_run(job_id=job.pk)
+    assert job.state == PrivacyJob.State.FAILED
+    assert job.error == "IntegrityError"
+    assert "geheim" not in caplog.text and "Mustermann" not in caplog.text
+    assert fresh(order).privacy_state == PrivacyState.ACTIVE
