@@ -43,20 +43,34 @@ def _start_of_day(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
+#: How many orders one search may find: enough for any real lookup, bounded for a common name.
+SEARCH_LIMIT = 10_000
+
+
 def _search_condition(q: str) -> Q:
-    """Exact matches only, each backed by an index, so that PostgreSQL can OR bitmap scans."""
-    # The buyer_email index is partial (active orders only), so an anonymization adds no entry.
-    condition = Q(external_number=q) | Q(buyer_email=q, privacy_state=PrivacyState.ACTIVE)
+    """Exact matches only. Each kind of match is looked up on its own index first and the list
+    then filters by the ids found: an OR across columns (or a partial index inside an OR) makes
+    PostgreSQL scan the orders table instead (300 ms on a million orders, measured)."""
+    orders = Order.objects.order_by()
+    ids = set(orders.filter(external_number=q).values_list("pk", flat=True)[:SEARCH_LIMIT])
     if q.isdigit() and len(q) <= 18:
-        condition |= Q(number=int(q))
-    # The related ids are resolved first (a handful of rows): an IN (subquery) inside the OR
-    # would force a sequential scan of the orders table.
+        ids.update(orders.filter(number=int(q)).values_list("pk", flat=True))
     if "@" in q:
+        # The buyer_email index is partial (active orders only): anonymizing adds no entry.
+        ids.update(
+            orders.filter(buyer_email=q, privacy_state=PrivacyState.ACTIVE).values_list(
+                "pk", flat=True
+            )[:SEARCH_LIMIT]
+        )
         customer_ids = list(
             CustomerEmail.objects.filter(email=q).values_list("customer_id", flat=True)[:1000]
         )
         if customer_ids:
-            condition |= Q(customer_id__in=customer_ids)
+            ids.update(
+                orders.filter(customer_id__in_ids=customer_ids).values_list("pk", flat=True)[
+                    :SEARCH_LIMIT
+                ]
+            )
     elif not any(char.isdigit() for char in q):
         # Names carry no digits; numbers and order ids need not look through the addresses.
         # The newest addresses first: the list shows the newest orders first.
@@ -64,8 +78,12 @@ def _search_condition(q: str) -> Q:
             Address.objects.filter(last_name=q).order_by("-id").values_list("id", flat=True)[:5000]
         )
         if address_ids:
-            condition |= Q(billing_address_id__in=address_ids)
-    return condition
+            ids.update(
+                orders.filter(billing_address_id__in_ids=address_ids).values_list("pk", flat=True)[
+                    :SEARCH_LIMIT
+                ]
+            )
+    return Q(pk__in_ids=ids) if ids else Q(pk__in=[])
 
 
 def order_list_queryset(
