@@ -76,6 +76,8 @@ TEMPLATES = [
 def _database(url_var: str, sqlite_name: str) -> dict:
     url = env_str(url_var)
     if not url:
+        # The zero-setup default: SQLite files under var/ (git-ignored, so made on first use).
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{VAR_DIR / sqlite_name}"
     try:
         config = dj_database_url.parse(url)
