@@ -6,7 +6,13 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import Address, Customer, CustomerEmail, CustomerPhone
+from customers.models import (
+    ADDRESS_PERSONAL_FIELDS,
+    Address,
+    Customer,
+    CustomerEmail,
+    CustomerPhone,
+)
 from customers.services import CUSTOMER_EDITABLE_FIELDS, RowEdit
 from customers.validators import reject_card_numbers
 
@@ -66,18 +72,7 @@ class CustomerPhoneForm(ForgetsCardNumbersMixin, forms.ModelForm):
 class AddressForm(ForgetsCardNumbersMixin, forms.ModelForm):
     class Meta:
         model = Address
-        fields = [
-            "first_name",
-            "last_name",
-            "company",
-            "street",
-            "house_number",
-            "line2",
-            "postcode",
-            "city",
-            "state",
-            "country",
-        ]
+        fields = [*ADDRESS_PERSONAL_FIELDS, "country"]
         widgets = {"country": forms.TextInput(attrs={"size": 2, "maxlength": 2})}
 
     def clean_country(self) -> str:

@@ -136,6 +136,20 @@ class CustomerSource(models.Model):
         return f"{self.channel_id}:{self.external_id}"
 
 
+#: An address's personal fields; its country is kept when it is anonymized.
+ADDRESS_PERSONAL_FIELDS = (
+    "first_name",
+    "last_name",
+    "company",
+    "street",
+    "house_number",
+    "line2",
+    "postcode",
+    "city",
+    "state",
+)
+
+
 class Address(PrivacyFields):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="addresses")
     first_name = models.CharField(

@@ -7,7 +7,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from channels.models import Channel
-from customers.models import Address, PrivacyState
+from customers.models import ADDRESS_PERSONAL_FIELDS, Address, PrivacyState
 from customers.validators import reject_card_numbers
 from orders.models import Order, OrderStatus
 from orders.privacy.selection import DATE_FIELDS, Selection
@@ -111,18 +111,7 @@ class OrderFilterForm(DateRangeMixin, forms.Form):
         return min(max(page, 1), MAX_ORDER_LIST_PAGE)
 
 
-ADDRESS_FIELDS = [
-    "first_name",
-    "last_name",
-    "company",
-    "street",
-    "house_number",
-    "line2",
-    "postcode",
-    "city",
-    "state",
-    "country",
-]
+ADDRESS_FIELDS = [*ADDRESS_PERSONAL_FIELDS, "country"]
 
 
 class AddressForm(forms.ModelForm):

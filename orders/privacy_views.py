@@ -28,7 +28,7 @@ from orders.privacy.summary import summary_items
 from orders.selectors import (
     order_list_filter_count,
     order_list_filter_selection,
-    order_list_queryset,
+    orders_matching,
     privacy_action_preview,
 )
 
@@ -228,14 +228,7 @@ def order_select_matching(request: HttpRequest) -> HttpResponse:
         filters = form.cleaned_data
         context["count"] = order_list_filter_count(
             limit=MAX_PRIVACY_SELECTION,
-            orders=order_list_queryset(
-                channel=filters["channel"],
-                status=filters["status"],
-                date_from=filters["date_from"],
-                date_to=filters["date_to"],
-                q=filters["q"],
-                privacy_state=filters["privacy"],
-            ),
+            orders=orders_matching(filters),
         )
     else:
         context["invalid"] = True

@@ -1,7 +1,7 @@
 """Reads for the merchant's order pages: the list page, its privacy actions, invoice figures."""
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -84,6 +84,19 @@ def _search_condition(q: str) -> Q:
                 ]
             )
     return Q(pk__in_ids=ids) if ids else Q(pk__in=[])
+
+
+def orders_matching(filters: Mapping) -> QuerySet[Order]:
+    """The order list's rows for the cleaned data of a valid OrderFilterForm."""
+    return order_list_queryset(
+        channel=filters.get("channel"),
+        status=filters.get("status") or "",
+        date_from=filters.get("date_from"),
+        date_to=filters.get("date_to"),
+        q=filters.get("q") or "",
+        privacy_state=filters.get("privacy") or "",
+        sort=filters.get("sort") or DEFAULT_ORDER_LIST_SORT,
+    )
 
 
 def order_list_queryset(
@@ -267,14 +280,7 @@ def order_list_filter_selection(*, filters: dict, limit: int = MAX_PRIVACY_SELEC
             channel_ids=(channel.pk,) if channel is not None else None,
             exclude_statuses=tuple(s for s in OrderStatus.values if s != status) if status else (),
         )
-    orders = order_list_queryset(
-        channel=channel,
-        status=status or "",
-        date_from=filters.get("date_from"),
-        date_to=filters.get("date_to"),
-        q=filters.get("q") or "",
-        privacy_state=filters.get("privacy") or "",
-    )
+    orders = orders_matching(filters)
     ids = list(orders.order_by().values_list("pk", flat=True)[: limit + 1])
     if len(ids) > limit:
         raise SelectionError(

@@ -31,7 +31,7 @@ from orders.privacy.selection import Selection
 from orders.selectors import (
     order_invoice_totals,
     order_list_page,
-    order_list_queryset,
+    orders_matching,
     privacy_jobs_running_for,
 )
 from orders.services import order_create_invoice, order_ship, order_update
@@ -66,15 +66,7 @@ def orders_list(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         filters = form.cleaned_data
         page = order_list_page(
-            orders=order_list_queryset(
-                channel=filters["channel"],
-                status=filters["status"],
-                date_from=filters["date_from"],
-                date_to=filters["date_to"],
-                q=filters["q"],
-                privacy_state=filters["privacy"],
-                sort=filters["sort"],
-            ),
+            orders=orders_matching(filters),
             page=filters["page"],
         )
         sort = filters["sort"]

@@ -6,21 +6,11 @@ status, items, amounts, currency, payment method type, invoice number.
 
 from django.db.models import Case, Value, When
 
-from customers.models import ANONYMIZED
+from customers.models import ADDRESS_PERSONAL_FIELDS, ANONYMIZED
 
 ORDER_FIELDS = ("buyer_email", "buyer_phone", "notes", "tracking_number")
 MESSAGE_FIELDS = ("subject", "body")
-ADDRESS_FIELDS = (
-    "first_name",
-    "last_name",
-    "company",
-    "street",
-    "house_number",
-    "line2",
-    "postcode",
-    "city",
-    "state",
-)
+ADDRESS_FIELDS = ADDRESS_PERSONAL_FIELDS
 CUSTOMER_TEXT_FIELDS = ("first_name", "last_name", "company", "vat_id", "psp_token")
 # Dates and structured values are emptied rather than overwritten with the placeholder.
 CUSTOMER_EMPTIED_FIELDS = {"birth_date": None, "extra_fields": {}}
