@@ -56,12 +56,8 @@ def _search_condition(q: str) -> Q:
     if q.isdigit() and len(q) <= 18:
         ids.update(orders.filter(number=int(q)).values_list("pk", flat=True))
     if "@" in q:
-        # The buyer_email index is partial (active orders only): anonymizing adds no entry.
-        ids.update(
-            orders.filter(buyer_email=q, privacy_state=PrivacyState.ACTIVE).values_list(
-                "pk", flat=True
-            )[:SEARCH_LIMIT]
-        )
+        # E-mail addresses are found among the customers' addresses. The orders' buyer_email
+        # has no index on purpose: anonymizing must not touch an indexed column (Order.Meta).
         customer_ids = list(
             CustomerEmail.objects.filter(email=q).values_list("customer_id", flat=True)[:1000]
         )

@@ -142,7 +142,7 @@ def privacy_job_restore(
         summary["skipped_purged"] = summary.get("skipped_purged", 0) + past_purge
     actor = _actor_of(job)
     insert_events_for(
-        Order.objects.filter(privacy_job=job),
+        selected.filter(privacy_job=job),
         kind=OrderEvent.Kind.RESTORE_REQUESTED,
         created_at=now,
         actor_id=actor.user_id,
@@ -257,16 +257,31 @@ def _finish(job: PrivacyJob, owner: str | None, *, failure: str = "") -> None:
     qs.update(**changes)
 
 
+def _id_window(ids: tuple[int, ...], after: int, size: int) -> list[int]:
+    start = bisect.bisect_right(ids, after)
+    return list(ids[start : start + size])
+
+
 def _next_ids(job: PrivacyJob, after: int, chunk_size: int) -> list[int]:
     if job.kind == PrivacyJob.Kind.ANONYMIZE:
         selection = Selection.from_json(job.selection)
         if selection.ids is not None:
             # The job already holds the sorted ids: no need to send them all with every chunk.
-            start = bisect.bisect_right(selection.ids, after)
-            return list(selection.ids[start : start + chunk_size])
+            return _id_window(selection.ids, after, chunk_size)
         qs = selection.filter(Order.objects.all())
     elif job.kind == PrivacyJob.Kind.RESTORE:
-        qs = Order.objects.filter(privacy_job=job, privacy_state=S.RESTORING)
+        # Walked along the selection's own index (privacy_job has none, see Order.Meta).
+        selection = Selection.from_json(job.selection)
+        mine = Order.objects.filter(privacy_job=job, privacy_state=S.RESTORING)
+        if selection.ids is not None:
+            while window := _id_window(selection.ids, after, chunk_size):
+                if found := list(
+                    mine.filter(pk__in_ids=window).order_by("pk").values_list("pk", flat=True)
+                ):
+                    return found
+                after = window[-1]
+            return []
+        qs = selection.filter(mine)
     else:
         today = datetime.date.fromisoformat(job.selection["today"])
         qs = Order.objects.filter(privacy_state=S.ANONYMIZED, purge_on__lte=today)

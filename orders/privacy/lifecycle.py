@@ -191,9 +191,7 @@ def anonymize_chunk(order_ids, *, now: datetime.datetime, actor: Actor) -> Chunk
         )
         # 2. Then the main database drops the data, still under the locks taken above.
         state = {"privacy_state": S.ANONYMIZED, "anonymized_at": now, "purge_on": purge_on}
-        Order.objects.filter(pk__in_ids=active_ids).update(
-            **ORDER_PLACEHOLDERS, **state, privacy_job=None
-        )
+        Order.objects.filter(pk__in_ids=active_ids).update(**ORDER_PLACEHOLDERS, **state)
         OrderMessage.objects.filter(order_id__in_ids=active_ids).update(**MESSAGE_PLACEHOLDERS)
         if address_payloads:
             Address.objects.filter(pk__in_ids=list(address_payloads)).update(
@@ -333,7 +331,8 @@ def restore_chunk(order_ids, *, job_id: int, now: datetime.datetime, actor: Acto
             Order,
             ORDER_FIELDS,
             [(pk, *(order_payloads[pk]["f"][f] for f in ORDER_FIELDS)) for pk in good_ids],
-            constants={**cleared, "restored_at": now, "privacy_job": None},
+            # privacy_job stays: it names the job that restored the order last.
+            constants={**cleared, "restored_at": now},
         )
         bulk_write_rows(
             OrderMessage,

@@ -213,15 +213,6 @@ def test_it_searches_by_billing_last_name(logged_in):
     assert _listed_numbers(response) == [order.number]
 
 
-def test_it_searches_by_buyer_email(logged_in):
-    order = OrderFactory(buyer_email="anna@example.de")
-    OrderFactory(buyer_email="bert@example.de")
-
-    response = logged_in.get(LIST_URL, {"q": "anna@example.de"})
-
-    assert _listed_numbers(response) == [order.number]
-
-
 def test_it_searches_by_customer_email(logged_in):
     customer = CustomerFactory()
     CustomerEmailFactory(customer=customer, email="stamm@example.de")

@@ -122,7 +122,7 @@ def test_a_restore_killed_mid_chunk_resumes_to_a_consistent_end(monkeypatch, cra
     assert done.summary["restored"] == 12
     assert_invariants(original)
     assert cold_services.cold_records_count() == 0
-    assert not Order.objects.filter(privacy_job__isnull=False).exists()
+    assert not Order.objects.filter(privacy_state=PrivacyState.RESTORING).exists()
 
 
 def test_running_a_finished_job_again_changes_nothing():
