@@ -1,10 +1,11 @@
 """Privacy jobs: requesting anonymize / restore / purge, and running them chunk by chunk.
 
 The job row is the source of truth. A worker claims it with a conditional UPDATE (the row count
-proves who won), renews the claim with every chunk, and stores its cursor in the same transaction
-as the chunk's writes. A worker that dies leaves a stale heartbeat; `reconcile_jobs` hands the job
-to a new worker, which continues after the cursor. Every chunk is idempotent, so a chunk that two
-workers both touch ends the same either way.
+proves who won) and renews the claim with every chunk. Its cursor only ever moves past chunks that
+have committed (in the chunk's own transaction when chunks run one by one; once every earlier chunk
+has committed when two run at once on PostgreSQL). A worker that dies leaves a stale heartbeat;
+`reconcile_jobs` hands the job to a new worker, which continues after the cursor. Every chunk is
+idempotent, so a chunk that is done twice, or by two workers, ends the same either way.
 """
 
 import bisect
