@@ -2,6 +2,7 @@
 
 import json
 import os
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -15,6 +16,12 @@ class TamperedRecordError(Exception):
     """A record failed authentication: moved to another row, altered, or under an unknown key."""
 
 
+@lru_cache(maxsize=16)
+def _cipher(key: bytes) -> AESGCM:
+    # One cipher object per key, not per record (tens of thousands per chunk).
+    return AESGCM(key)
+
+
 def associated_data(kind: str, object_id: int, version: int = FORMAT_VERSION) -> bytes:
     return f"orderdesk-cold/v{version}/{kind}/{object_id}".encode()
 
@@ -23,7 +30,7 @@ def seal(ring: Keyring, kind: str, object_id: int, payload: dict) -> tuple[str, 
     """Returns (key_id, nonce, ciphertext) for a JSON-serializable payload."""
     plaintext = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
     nonce = os.urandom(12)
-    ciphertext = AESGCM(ring.current).encrypt(nonce, plaintext, associated_data(kind, object_id))
+    ciphertext = _cipher(ring.current).encrypt(nonce, plaintext, associated_data(kind, object_id))
     return ring.current_id, nonce, ciphertext
 
 
@@ -43,7 +50,7 @@ def open_sealed(
             f"cold record {kind}:{object_id} is encrypted under key {key_id!r}, which is not configured"
         )
     try:
-        plaintext = AESGCM(key).decrypt(
+        plaintext = _cipher(key).decrypt(
             bytes(nonce), bytes(ciphertext), associated_data(kind, object_id, version)
         )
     except InvalidTag:
