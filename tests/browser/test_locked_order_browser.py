@@ -1,7 +1,6 @@
 """A merchant opens an anonymized order: locked banner, read-only form, invoice disabled; restores
 it and watches the page come back by itself; the history shows what happened."""
 
-import os
 import re
 from decimal import Decimal
 
@@ -11,21 +10,9 @@ from playwright.sync_api import Page, expect
 
 from orders.models import PrivacyJob
 from orders.privacy.jobs import privacy_job_run
-from tests.conftest import PASSWORD
+from tests.browser.conftest import log_in, screenshot
 from tests.factories import ChannelFactory, OrderFactory, OrderItemFactory, UserFactory
 from tests.privacy.conftest import anonymize
-
-ARTIFACTS = "test-artifacts"
-
-
-@pytest.fixture
-def browser_context_args(browser_context_args):
-    return {**browser_context_args, "locale": "de-DE", "viewport": {"width": 1366, "height": 900}}
-
-
-def _screenshot(page: Page, name: str) -> None:
-    os.makedirs(ARTIFACTS, exist_ok=True)
-    page.screenshot(path=os.path.join(ARTIFACTS, f"{name}.png"), full_page=True)
 
 
 @pytest.mark.browser
@@ -46,10 +33,7 @@ def test_a_locked_order_is_read_only_and_comes_back_after_a_restore(page: Page, 
     OrderItemFactory(order=order, title="Teelicht-Set", quantity=1, unit_price=Decimal("4.28"))
     anonymize(order, user=user)
 
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Benutzername").fill(user.username)
-    page.get_by_label("Passwort").fill(PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
+    log_in(page, live_server, user)
     page.goto(f"{live_server.url}/orders/{order.pk}/")
 
     banner = page.locator("#privacy-banner")
@@ -63,14 +47,14 @@ def test_a_locked_order_is_read_only_and_comes_back_after_a_restore(page: Page, 
     expect(page.get_by_role("button", name="Speichern")).to_have_count(0)
     expect(page.get_by_text("Gesperrt, solange die Kundendaten anonymisiert sind")).to_be_visible()
     expect(page.get_by_text("Schleiz")).to_have_count(0)
-    _screenshot(page, "locked_order")
+    screenshot(page, "locked_order")
 
     page.get_by_role("button", name="Wiederherstellen").click()
 
     expect(page.get_by_text("Wiederherstellung gestartet")).to_be_visible()
     expect(banner).to_contain_text("Die Kundendaten werden gerade wiederhergestellt.")
     expect(page.locator(".order-head")).to_contain_text("⏳")
-    _screenshot(page, "locked_order_restoring")
+    screenshot(page, "locked_order_restoring")
 
     # The worker's part, run here; the banner's poll notices and reloads the page.
     privacy_job_run(job_id=PrivacyJob.objects.get(kind=PrivacyJob.Kind.RESTORE).pk)
@@ -87,13 +71,13 @@ def test_a_locked_order_is_read_only_and_comes_back_after_a_restore(page: Page, 
     expect(history.get_by_text("Kundendaten wiederhergestellt")).to_be_visible()
     expect(history).to_contain_text(re.compile(r"\d\d\.\d\d\.\d{4} \d\d:\d\d"))
     expect(history).to_contain_text("haendlerin")
-    _screenshot(page, "locked_order_history")
+    screenshot(page, "locked_order_history")
 
     page.get_by_role("link", name="Details").click()
     page.get_by_role("button", name="Anonymisieren").click()
     dialog = page.get_by_role("dialog")
     expect(dialog).to_contain_text(f"Bestellung {order.number} anonymisieren?")
-    _screenshot(page, "anonymize_dialog")
+    screenshot(page, "anonymize_dialog")
     dialog.get_by_role("button", name="Anonymisieren").click()
 
     expect(page.get_by_text("Die Kundendaten der Bestellung wurden anonymisiert.")).to_be_visible()

@@ -1,6 +1,5 @@
 """A merchant logs in, filters the Bestellübersicht, opens an order, invoices it and sees the invoice."""
 
-import os
 import re
 from decimal import Decimal
 
@@ -8,21 +7,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from tests.conftest import PASSWORD
+from tests.browser.conftest import log_in, screenshot
 from tests.factories import ChannelFactory, OrderFactory, OrderItemFactory, UserFactory
-
-ARTIFACTS = "test-artifacts"
-
-
-@pytest.fixture
-def browser_context_args(browser_context_args):
-    # A German merchant's browser: LocaleMiddleware follows Accept-Language.
-    return {**browser_context_args, "locale": "de-DE", "viewport": {"width": 1366, "height": 900}}
-
-
-def _screenshot(page: Page, name: str) -> None:
-    os.makedirs(ARTIFACTS, exist_ok=True)
-    page.screenshot(path=os.path.join(ARTIFACTS, f"{name}.png"), full_page=True)
 
 
 @pytest.mark.browser
@@ -41,15 +27,12 @@ def test_it_filters_opens_and_invoices_an_order(page: Page, live_server):
     OrderItemFactory(order=target, title="Kaffeebecher Steingut", quantity=2)
     OrderItemFactory(order=target, title="Teelicht-Set", quantity=1, unit_price=Decimal("4.28"))
 
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Benutzername").fill(user.username)
-    page.get_by_label("Passwort").fill(PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
+    log_in(page, live_server, user)
 
     expect(page.get_by_role("heading", name="Bestellübersicht")).to_be_visible()
     rows = page.locator("table.orders tbody tr")
     expect(rows).to_have_count(7)
-    _screenshot(page, "orders-list")
+    screenshot(page, "orders-list")
 
     page.evaluate("window.notReloaded = true")
     page.get_by_label("Kanal").select_option(label="Amazon DE")
@@ -59,7 +42,7 @@ def test_it_filters_opens_and_invoices_an_order(page: Page, live_server):
         expect(row).to_contain_text("Amazon DE")
     expect(page).to_have_url(re.compile(rf"channel={amazon.pk}"))
     assert page.evaluate("window.notReloaded") is True, "htmx swaps the table, no page load"
-    _screenshot(page, "orders-list-filtered")
+    screenshot(page, "orders-list-filtered")
 
     page.get_by_role("link", name="Summe").click()
 
@@ -76,16 +59,16 @@ def test_it_filters_opens_and_invoices_an_order(page: Page, live_server):
 
     expect(page.get_by_role("heading", name=f"Bestellung {target.number}")).to_be_visible()
     expect(page.get_by_text("Kaffeebecher Steingut")).to_be_visible()
-    _screenshot(page, "order-detail")
+    screenshot(page, "order-detail")
 
     page.get_by_role("button", name="Rechnung erstellen").click()
 
     number = f"RE-{timezone.localdate().year}-00001"
     expect(page.get_by_role("heading", name=f"Rechnung {number}")).to_be_visible()
     expect(page.get_by_text("Teelicht-Set")).to_be_visible()
-    _screenshot(page, "invoice")
+    screenshot(page, "invoice")
     page.emulate_media(media="print")
-    _screenshot(page, "invoice-print")
+    screenshot(page, "invoice-print")
     page.emulate_media(media="screen")
 
     page.get_by_role("link", name=re.compile("Zurück zu Bestellung")).click()
@@ -93,4 +76,4 @@ def test_it_filters_opens_and_invoices_an_order(page: Page, live_server):
 
     expect(page.get_by_text(f"Rechnung {number}")).to_be_visible()
     expect(page.get_by_text("Status: Bezahlt → Rechnung erstellt")).to_be_visible()
-    _screenshot(page, "order-history")
+    screenshot(page, "order-history")

@@ -2,7 +2,6 @@
 them by date range, watching badges, the live count and the job's progress."""
 
 import datetime
-import os
 import re
 
 import pytest
@@ -11,20 +10,9 @@ from playwright.sync_api import Page, expect
 
 from orders.models import PrivacyJob
 from orders.privacy.jobs import privacy_job_run
-from tests.conftest import BOTH_DATABASES, PASSWORD
+from tests.browser.conftest import VIEWPORT, log_in, screenshot
+from tests.conftest import BOTH_DATABASES
 from tests.factories import ChannelFactory, OrderFactory, UserFactory
-
-ARTIFACTS = "test-artifacts"
-
-
-@pytest.fixture
-def browser_context_args(browser_context_args):
-    return {**browser_context_args, "locale": "de-DE", "viewport": {"width": 1366, "height": 900}}
-
-
-def _screenshot(page: Page, name: str, *, full_page: bool = True) -> None:
-    os.makedirs(ARTIFACTS, exist_ok=True)
-    page.screenshot(path=os.path.join(ARTIFACTS, f"{name}.png"), full_page=full_page)
 
 
 def _wait_for_job(kind: str) -> PrivacyJob:
@@ -67,10 +55,7 @@ def test_a_merchant_anonymizes_two_orders_and_restores_them_by_date_range(page: 
     ]
     first, second = orders[1], orders[2]
 
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Benutzername").fill(user.username)
-    page.get_by_label("Passwort").fill(PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
+    log_in(page, live_server, user)
     expect(page.get_by_role("heading", name="Bestellübersicht")).to_be_visible()
     page.evaluate("window.notReloaded = true")
 
@@ -78,13 +63,13 @@ def test_a_merchant_anonymizes_two_orders_and_restores_them_by_date_range(page: 
     page.get_by_label(f"Bestellung {first.number} auswählen").check()
     page.get_by_label(f"Bestellung {second.number} auswählen").check()
     page.locator("#more-menu summary", has_text="Mehr").click()
-    _screenshot(page, "privacy-menu", full_page=False)
+    screenshot(page, "privacy-menu", full_page=False)
     page.get_by_role("button", name="Anonymisieren").click()
 
     dialog = page.locator("dialog[open]")
     expect(dialog.get_by_role("heading", name="2 Bestellungen anonymisieren?")).to_be_visible()
     expect(dialog).to_contain_text("2 Bestellungen werden anonymisiert.")
-    _screenshot(page, "privacy-confirm", full_page=False)
+    screenshot(page, "privacy-confirm", full_page=False)
     dialog.get_by_role("button", name="Bestellungen anonymisieren").click()
 
     panel = page.locator(".job-panel")
@@ -111,7 +96,7 @@ def test_a_merchant_anonymizes_two_orders_and_restores_them_by_date_range(page: 
     expect(page.get_by_text("Krüger")).to_have_count(1)  # the others are untouched
     expect(page.locator(".privacy-icon")).to_have_count(2)
     assert page.evaluate("window.notReloaded") is True, "badges arrive without a page load"
-    _screenshot(page, "privacy-list-anonymized")
+    screenshot(page, "privacy-list-anonymized")
 
     # Nothing selected → Mehr → Wiederherstellen → the date-range dialog with its live count.
     page.locator("#more-menu summary", has_text="Mehr").click()
@@ -137,7 +122,7 @@ def test_a_merchant_anonymizes_two_orders_and_restores_them_by_date_range(page: 
     expect(dialog.locator("#privacy-count")).to_contain_text(
         "2 Bestellungen werden wiederhergestellt."
     )
-    _screenshot(page, "privacy-range-dialog", full_page=False)
+    screenshot(page, "privacy-range-dialog", full_page=False)
 
     # An invalid range is answered in the dialog, and nothing runs.
     dialog.get_by_label("von", exact=True).fill((today + datetime.timedelta(days=5)).isoformat())
@@ -146,7 +131,7 @@ def test_a_merchant_anonymizes_two_orders_and_restores_them_by_date_range(page: 
     dialog = page.locator("dialog[open]")
     expect(dialog.locator(".error-banner")).to_contain_text("liegt nach dem Bis-Datum")
     assert not PrivacyJob.objects.filter(kind=PrivacyJob.Kind.RESTORE).exists()
-    _screenshot(page, "privacy-range-dialog-error", full_page=False)
+    screenshot(page, "privacy-range-dialog-error", full_page=False)
 
     dialog.get_by_label("von", exact=True).fill((today - datetime.timedelta(days=30)).isoformat())
     expect(dialog.locator("#privacy-count")).to_contain_text(
@@ -158,7 +143,7 @@ def test_a_merchant_anonymizes_two_orders_and_restores_them_by_date_range(page: 
     expect(restore_panel).to_contain_text("Wiederherstellung eingereiht")
     expect(page.locator(".privacy-icon.restoring")).to_have_count(2)
     expect(page.locator(".privacy-icon.locked")).to_have_count(0)
-    _screenshot(page, "privacy-restore-queued")
+    screenshot(page, "privacy-restore-queued")
 
     privacy_job_run(job_id=_wait_for_job(PrivacyJob.Kind.RESTORE).pk)  # the worker
 
@@ -170,7 +155,7 @@ def test_a_merchant_anonymizes_two_orders_and_restores_them_by_date_range(page: 
         expect(row).to_contain_text(order.billing_address.last_name)
         expect(row).not_to_contain_text("[Anonymisiert]")
     assert page.evaluate("window.notReloaded") is True
-    _screenshot(page, "privacy-restore-done")
+    screenshot(page, "privacy-restore-done")
 
 
 @pytest.mark.browser
@@ -182,10 +167,7 @@ def test_a_merchant_selects_all_matching_orders_across_pages(page: Page, live_se
         OrderFactory(channel=amazon)
     OrderFactory(channel=ChannelFactory(name="Eigener Shop"))
 
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Benutzername").fill(user.username)
-    page.get_by_label("Passwort").fill(PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
+    log_in(page, live_server, user)
     expect(page.locator("table.orders")).to_contain_text("Eigener Shop")
     page.get_by_label("Kanal").select_option(label="Amazon DE")
     expect(page.locator("table.orders")).not_to_contain_text("Eigener Shop")
@@ -196,7 +178,7 @@ def test_a_merchant_selects_all_matching_orders_across_pages(page: Page, live_se
     expect(bar).to_contain_text("Alle Bestellungen dieser Seite sind ausgewählt.")
     bar.get_by_role("button", name="Alle 53 passenden Bestellungen auswählen").click()
     expect(bar).to_contain_text("Alle 53 passenden Bestellungen sind ausgewählt.")
-    _screenshot(page, "privacy-select-matching", full_page=False)
+    screenshot(page, "privacy-select-matching", full_page=False)
 
     page.locator("#more-menu summary", has_text="Mehr").click()
     page.get_by_role("button", name="Anonymisieren").click()
@@ -214,21 +196,16 @@ def test_a_merchant_selects_all_matching_orders_across_pages(page: Page, live_se
 def test_the_menu_and_the_dialogs_work_without_javascript(browser, live_server):
     user = _merchant()
     orders = [OrderFactory(billing_address__last_name=name) for name in ("Lang", "Kurz", "Breit")]
-    context = browser.new_context(
-        java_script_enabled=False, locale="de-DE", viewport={"width": 1366, "height": 900}
-    )
+    context = browser.new_context(java_script_enabled=False, locale="de-DE", viewport=VIEWPORT)
     page = context.new_page()
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Benutzername").fill(user.username)
-    page.get_by_label("Passwort").fill(PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
+    log_in(page, live_server, user)
 
     page.get_by_label(f"Bestellung {orders[0].number} auswählen").check()
     page.locator("#more-menu summary", has_text="Mehr").click()
     page.get_by_role("button", name="Anonymisieren").click()
 
     expect(page.get_by_role("heading", name="1 Bestellung anonymisieren?")).to_be_visible()
-    _screenshot(page, "privacy-confirm-nojs")
+    screenshot(page, "privacy-confirm-nojs")
     page.get_by_role("button", name="Bestellungen anonymisieren").click()
 
     expect(page.get_by_role("heading", name=re.compile("Anonymisierung"))).to_be_visible()
@@ -237,7 +214,7 @@ def test_the_menu_and_the_dialogs_work_without_javascript(browser, live_server):
     privacy_job_run(job_id=job.pk)
     page.reload()
     expect(page.get_by_role("heading", name="Anonymisierung abgeschlossen")).to_be_visible()
-    _screenshot(page, "privacy-job-page-nojs")
+    screenshot(page, "privacy-job-page-nojs")
 
     # Nothing selected: the date-range dialog as a page, counted with a button.
     page.goto(f"{live_server.url}/orders/")
@@ -251,7 +228,7 @@ def test_the_menu_and_the_dialogs_work_without_javascript(browser, live_server):
     page.get_by_label("bis (einschließlich)").fill(today.isoformat())
     page.get_by_role("button", name="Anzahl ermitteln").click()
     expect(page.locator("#privacy-count")).to_contain_text("1 Bestellung wird wiederhergestellt.")
-    _screenshot(page, "privacy-range-page-nojs")
+    screenshot(page, "privacy-range-page-nojs")
     page.get_by_role("button", name="Bestellungen wiederherstellen").click()
     expect(page.get_by_role("heading", name="Wiederherstellung eingereiht")).to_be_visible()
     context.close()
