@@ -15,16 +15,16 @@ class InIds(Lookup):
     prepare_rhs = False
 
     def get_prep_lookup(self):
-        return [int(value) for value in self.rhs]
+        return list(map(int, self.rhs))
 
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        ids = list(self.rhs)
+        ids = self.rhs  # already a list of ints (get_prep_lookup)
         if not ids:
             raise EmptyResultSet
         if connection.vendor == "postgresql":
             # An array literal: psycopg adapts one string much faster than a list of ints.
-            literal = "{" + ",".join(str(int(value)) for value in ids) + "}"
+            literal = "{" + ",".join(map(str, ids)) + "}"
             return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, literal]
         return f"{lhs} IN ({', '.join(['%s'] * len(ids))})", [*lhs_params, *ids]
 
