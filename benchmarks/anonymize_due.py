@@ -16,15 +16,11 @@ orders were anonymized, and prints `anonymize_due_orders_per_s=N` as the last li
 
 import argparse
 import datetime
-import os
 import sys
-import tempfile
 import time
 from io import StringIO
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+from _setup import prepare, start_django
 
 # X days per demo channel kind; Amazon's 40 are forced anyway. Manual entry stays off.
 POLICY_DAYS = {"ebay": 60, "shopify": 90, "woocommerce": 30, "shop": 120}
@@ -37,54 +33,16 @@ def main() -> None:
     parser.add_argument("--chunk-size", type=int, default=None)
     args = parser.parse_args()
 
-    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        sys.exit(
-            "benchmarks/anonymize_due.py runs on PostgreSQL: "
-            "set DATABASE_URL and COLDSTORAGE_DATABASE_URL"
-        )
-    if not os.environ.get("COLDSTORAGE_KEYS"):
-        os.environ["COLDSTORAGE_KEY_FILE"] = str(Path(tempfile.gettempdir()) / "orderdesk-due.keys")
-
-    import django
-
-    django.setup()
-    from django.conf import settings
+    start_django("benchmarks/anonymize_due.py", "orderdesk-due.keys")
     from django.core.management import call_command
     from django.db.models import Max, Min
     from django.utils import timezone
 
     from channels.models import Channel
-    from coldstorage import keys
     from customers.models import PrivacyState
     from orders.models import Order, PrivacyJob
-    from orders.privacy.jobs import privacy_job_restore, privacy_job_run
-    from orders.privacy.selection import Selection
 
-    key_file = Path(settings.COLDSTORAGE_KEY_FILE)
-    if not settings.COLDSTORAGE_KEYS and not key_file.exists():
-        keys.create_key_file(key_file)
-
-    call_command("migrate", verbosity=0)
-    call_command("migrate", database="coldstorage", verbosity=0)
-    existing = Order.objects.count()
-    if existing < args.orders:
-        print(f"seeding {args.orders - existing:,} orders …", flush=True)
-        started = time.perf_counter()
-        call_command("seed_demo", orders=args.orders - existing, seed=7, verbosity=0)
-        print(f"  seeded in {time.perf_counter() - started:,.0f} s", flush=True)
-    if Order.objects.exclude(privacy_state=PrivacyState.ACTIVE).exists():
-        print("resetting: restoring the orders an earlier run anonymized …", flush=True)
-        Order.objects.filter(privacy_state=PrivacyState.RESTORING).update(
-            privacy_state=PrivacyState.ANONYMIZED, privacy_job=None
-        )
-        bounds = Order.objects.aggregate(first=Min("order_date"), last=Max("order_date"))
-        everything = Selection(
-            date_from=timezone.localtime(bounds["first"]).date(),
-            date_to=timezone.localtime(bounds["last"]).date(),
-        )
-        started = time.perf_counter()
-        privacy_job_run(job_id=privacy_job_restore(selection=everything, background=False).pk)
-        print(f"  restored in {time.perf_counter() - started:,.0f} s", flush=True)
+    prepare(args.orders)
     # Restores set restored_at, which restarts the policy clock: the seeded state has none.
     Order.objects.filter(restored_at__isnull=False).update(restored_at=None)
 

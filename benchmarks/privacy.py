@@ -13,14 +13,9 @@ baseline. The last lines are machine-readable figures.
 """
 
 import argparse
-import os
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+from _setup import all_orders, prepare, start_django
 
 
 def main() -> None:
@@ -30,46 +25,12 @@ def main() -> None:
     parser.add_argument("--chunk-size", type=int, default=None)
     args = parser.parse_args()
 
-    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        sys.exit(
-            "benchmarks/privacy.py runs on PostgreSQL: set DATABASE_URL and COLDSTORAGE_DATABASE_URL"
-        )
-    if not os.environ.get("COLDSTORAGE_KEYS"):
-        key_file = Path(tempfile.gettempdir()) / "orderdesk-bench.keys"
-        os.environ["COLDSTORAGE_KEY_FILE"] = str(key_file)
-
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-    from django.db.models import Max, Min
-
-    from coldstorage import keys
-    from customers.models import PrivacyState
+    start_django("benchmarks/privacy.py", "orderdesk-bench.keys")
     from orders.models import Order
     from orders.privacy.jobs import privacy_job_anonymize, privacy_job_restore, privacy_job_run
-    from orders.privacy.selection import Selection
 
-    key_file = Path(settings.COLDSTORAGE_KEY_FILE)
-    if not settings.COLDSTORAGE_KEYS and not key_file.exists():
-        keys.create_key_file(key_file)
-
-    call_command("migrate", verbosity=0)
-    call_command("migrate", database="coldstorage", verbosity=0)
-    existing = Order.objects.count()
-    if existing < args.orders:
-        print(f"seeding {args.orders - existing} orders …", flush=True)
-        call_command("seed_demo", orders=args.orders - existing, seed=7, verbosity=0)
-    if Order.objects.exclude(privacy_state=PrivacyState.ACTIVE).exists():
-        print("resetting: restoring orders left anonymized by an earlier run …", flush=True)
-        Order.objects.filter(privacy_state=PrivacyState.RESTORING).update(
-            privacy_state=PrivacyState.ANONYMIZED, privacy_job=None
-        )
-        everything = _all_orders(Order, Selection, Min, Max)
-        privacy_job_run(job_id=privacy_job_restore(selection=everything, background=False).pk)
-
-    selection = _all_orders(Order, Selection, Min, Max)
+    prepare(args.orders)
+    selection = all_orders()
     total = selection.filter(Order.objects.all()).count()
     print(f"{total} orders, {selection.describe()}", flush=True)
 
@@ -97,16 +58,6 @@ def main() -> None:
     print(f"anonymize_orders_per_s={anonymize_rate:.0f}")
     print(f"restore_orders_per_s={restored / restore_s:.0f}")
     print(f"naive_anonymize_orders_per_s={naive_rate:.0f}")
-
-
-def _all_orders(Order, Selection, Min, Max):
-    bounds = Order.objects.aggregate(first=Min("order_date"), last=Max("order_date"))
-    from django.utils import timezone
-
-    return Selection(
-        date_from=timezone.localtime(bounds["first"]).date(),
-        date_to=timezone.localtime(bounds["last"]).date(),
-    )
 
 
 class _Rollback(Exception):

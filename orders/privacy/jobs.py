@@ -32,7 +32,6 @@ from customers.models import PrivacyState as S
 from orders.models import Order, OrderEvent, PrivacyJob
 from orders.privacy import lifecycle
 from orders.privacy.lifecycle import SKIP_REASON, Actor
-from orders.privacy.rows import insert_events_for
 from orders.privacy.selection import Selection, SelectionError
 
 logger = logging.getLogger(__name__)
@@ -141,14 +140,11 @@ def privacy_job_restore(
     past_purge = by_state.get(S.ANONYMIZED, 0) - queued
     if past_purge:
         summary["skipped_purged"] = summary.get("skipped_purged", 0) + past_purge
-    actor = _actor_of(job)
-    insert_events_for(
+    lifecycle.record_events(
         selected.filter(privacy_job=job),
         kind=OrderEvent.Kind.RESTORE_REQUESTED,
-        created_at=now,
-        actor_id=actor.user_id,
-        actor_label=actor.label,
-        detail=actor.detail,
+        now=now,
+        actor=_actor_of(job),
     )
     PrivacyJob.objects.filter(pk=job.pk).update(total=queued, summary=summary)
     job.refresh_from_db()

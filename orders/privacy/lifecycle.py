@@ -26,7 +26,14 @@ from coldstorage.services import (
     cold_records_load,
     cold_records_store,
 )
-from customers.models import Address, Customer, CustomerEmail, CustomerPhone, CustomerSource
+from customers.models import (
+    ANONYMIZED,
+    Address,
+    Customer,
+    CustomerEmail,
+    CustomerPhone,
+    CustomerSource,
+)
 from customers.models import PrivacyState as S
 from orders.models import Order, OrderEvent, OrderMessage, purge_date_for
 from orders.privacy.fields import (
@@ -203,13 +210,12 @@ def anonymize_chunk(order_ids, *, now: datetime.datetime, actor: Actor) -> Chunk
                 **CUSTOMER_PLACEHOLDERS, **state
             )
             _blank_contact_rows(done_customers)
-        insert_events_for(
+        record_events(
             Order.objects.filter(pk__in_ids=active_ids),
             kind=OrderEvent.Kind.ANONYMIZED,
-            created_at=now,
-            actor_id=actor.user_id,
-            actor_label=actor.label,
-            detail=_event_detail(actor, purge_on),
+            now=now,
+            actor=actor,
+            purge_on=purge_on,
         )
         result.counts["anonymized"] += len(active_ids)
         result.counts["addresses_anonymized"] += len(address_payloads)
@@ -218,11 +224,21 @@ def anonymize_chunk(order_ids, *, now: datetime.datetime, actor: Actor) -> Chunk
 
 
 def _blank_contact_rows(customer_ids) -> None:
-    from customers.models import ANONYMIZED
-
     CustomerEmail.objects.filter(customer_id__in_ids=customer_ids).update(email=ANONYMIZED)
     CustomerPhone.objects.filter(customer_id__in_ids=customer_ids).update(number=ANONYMIZED)
     CustomerSource.objects.filter(customer_id__in_ids=customer_ids).update(external_id=ANONYMIZED)
+
+
+def record_events(orders, *, kind: str, now: datetime.datetime, actor: Actor, purge_on=None) -> int:
+    """One history event per order of the queryset, in one statement; no personal data."""
+    return insert_events_for(
+        orders,
+        kind=kind,
+        created_at=now,
+        actor_id=actor.user_id,
+        actor_label=actor.label,
+        detail=_event_detail(actor, purge_on),
+    )
 
 
 def _event_detail(actor: Actor, purge_on: datetime.date | None = None) -> str:
@@ -364,13 +380,11 @@ def restore_chunk(order_ids, *, job_id: int, now: datetime.datetime, actor: Acto
                 (column,),
                 [tuple(item) for pk in customers_to_restore for item in customer_payloads[pk][key]],
             )
-        insert_events_for(
+        record_events(
             Order.objects.filter(pk__in_ids=good_ids),
             kind=OrderEvent.Kind.RESTORED,
-            created_at=now,
-            actor_id=actor.user_id,
-            actor_label=actor.label,
-            detail=_event_detail(actor),
+            now=now,
+            actor=actor,
         )
         result.counts["restored"] += len(good_ids)
         result.counts["addresses_restored"] += len(addresses_to_restore)
@@ -433,13 +447,8 @@ def purge_chunk(
         if not ids:
             return result
         Order.objects.filter(pk__in_ids=ids).update(privacy_state=S.PURGED)
-        insert_events_for(
-            Order.objects.filter(pk__in_ids=ids),
-            kind=OrderEvent.Kind.PURGED,
-            created_at=now,
-            actor_id=actor.user_id,
-            actor_label=actor.label,
-            detail=_event_detail(actor),
+        record_events(
+            Order.objects.filter(pk__in_ids=ids), kind=OrderEvent.Kind.PURGED, now=now, actor=actor
         )
         transaction.on_commit(lambda: cold_records_delete(kind=ColdRecord.Kind.ORDER, ids=ids))
     result.counts["purged"] += len(ids)

@@ -2,7 +2,7 @@
 
 import json
 
-from customers.models import Customer
+from customers.models import ADDRESS_PERSONAL_FIELDS, Customer
 from tests.factories import (
     AddressFactory,
     ChannelFactory,
@@ -42,18 +42,7 @@ def _formset(prefix: str, rows: list[dict], fields: list[str]) -> dict:
     return data
 
 
-ADDRESS_FIELDS = [
-    "first_name",
-    "last_name",
-    "company",
-    "street",
-    "house_number",
-    "line2",
-    "postcode",
-    "city",
-    "state",
-    "country",
-]
+ADDRESS_FIELDS = [*ADDRESS_PERSONAL_FIELDS, "country"]
 
 
 def edit_payload(customer: Customer, **overrides) -> dict:
