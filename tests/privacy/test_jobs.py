@@ -125,6 +125,42 @@ def test_a_restore_killed_mid_chunk_resumes_to_a_consistent_end(monkeypatch, cra
     assert not Order.objects.filter(privacy_state=PrivacyState.RESTORING).exists()
 
 
+def test_a_customers_orders_are_never_split_between_chunks(monkeypatch, settings):
+    settings.PRIVACY_JOB_THREADS = 1  # chunks one after the other, to stop between them
+    # Repeat customers' orders interleave in id order, as they do in real life.
+    first, second = CustomerFactory(), CustomerFactory()
+    orders = [OrderFactory(customer=c) for _ in range(3) for c in (first, second)]
+    original = personal_snapshot([o.pk for o in orders])
+    job = privacy_job_anonymize(selection=Selection.of_ids(o.pk for o in orders), background=False)
+    real = lifecycle.anonymize_chunk
+    calls = {"n": 0}
+
+    def stop_before_the_second_chunk(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise Killed()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(lifecycle, "anonymize_chunk", stop_before_the_second_chunk)
+    with pytest.raises(Killed):
+        privacy_job_run(job_id=job.pk, chunk_size=1)
+    monkeypatch.undo()
+
+    # The first chunk took all three orders of the first customer, and with them the customer.
+    assert {o.customer_id for o in orders if fresh(o).is_anonymized} == {first.pk}
+    assert fresh(first).privacy_state == PrivacyState.ANONYMIZED
+    assert fresh(second).privacy_state == PrivacyState.ACTIVE
+    assert fresh(job).cursor == first.pk
+    assert fresh(job).done == 3
+    assert_invariants(original)
+
+    expire_lease(job.pk)
+    done = privacy_job_run(job_id=job.pk, chunk_size=1)
+    assert done.state == PrivacyJob.State.DONE
+    assert done.summary == {"anonymized": 6, "addresses_anonymized": 6, "customers_anonymized": 2}
+    assert_invariants(original)
+
+
 def test_running_a_finished_job_again_changes_nothing():
     order = OrderFactory()
     job = privacy_job_anonymize(selection=Selection.of_ids([order.pk]), background=False)
