@@ -107,7 +107,7 @@ def _delete(db: str, by_kind: dict[str, list[int]]) -> int:
         if ids:
             deleted += (
                 ColdRecord.objects.using(db)
-                .filter(kind=kind, object_id__in_ids=ids)
+                .filter(kind=kind, object_id__in_ids=set(ids))
                 ._raw_delete(db)
             )
     return deleted
@@ -127,7 +127,7 @@ def cold_records_load(
         return {}
     rows = (
         ColdRecord.objects.using(_db())
-        .filter(kind=kind, object_id__in_ids=ids)
+        .filter(kind=kind, object_id__in_ids=set(ids))
         .values_list("object_id", "key_id", "nonce", "ciphertext", "format_version")
     )
     payloads = {}
@@ -162,7 +162,7 @@ def cold_records_existing(*, kind: str, ids: Iterable[int]) -> set[int]:
         return set()
     return set(
         ColdRecord.objects.using(_db())
-        .filter(kind=kind, object_id__in_ids=ids)
+        .filter(kind=kind, object_id__in_ids=set(ids))
         .values_list("object_id", flat=True)
     )
 

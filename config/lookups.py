@@ -3,6 +3,9 @@
 `__in` with thousands of ids renders thousands of placeholders; psycopg spent more time
 converting those queries than PostgreSQL spent running them (profiled: 1.9 s of 8 s).
 `= ANY(%s)` sends one array. Elsewhere it falls back to IN.
+
+Pass a set (or any iterable but a list or tuple): Django walks list and tuple filter values element
+by element looking for expressions, 0.5 ms per 2,000 ids – more than the rest of building the query.
 """
 
 from django.core.exceptions import EmptyResultSet

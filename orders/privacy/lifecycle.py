@@ -78,7 +78,7 @@ def _lock_customers(customer_ids) -> list[int]:
     customer_ids = sorted(set(customer_ids))
     if customer_ids:
         list(
-            Customer.objects.filter(pk__in_ids=customer_ids)
+            Customer.objects.filter(pk__in_ids=set(customer_ids))
             .order_by("pk")
             .select_for_update()
             .values_list("pk", flat=True)
@@ -88,14 +88,14 @@ def _lock_customers(customer_ids) -> list[int]:
 
 def _lock_customers_of(order_ids) -> list[int]:
     return _lock_customers(
-        Order.objects.filter(pk__in_ids=order_ids).values_list("customer_id", flat=True)
+        Order.objects.filter(pk__in_ids=set(order_ids)).values_list("customer_id", flat=True)
     )
 
 
 def _customer_payloads(customer_ids) -> dict[int, dict]:
     payloads = {
         row[0]: {"f": dict(zip(CUSTOMER_FIELDS, row[1:], strict=True)), "e": [], "p": [], "s": []}
-        for row in Customer.objects.filter(pk__in_ids=customer_ids).values_list(
+        for row in Customer.objects.filter(pk__in_ids=set(customer_ids)).values_list(
             "pk", *CUSTOMER_FIELDS
         )
     }
@@ -107,7 +107,7 @@ def _customer_payloads(customer_ids) -> dict[int, dict]:
         ("p", CustomerPhone, "number"),
         ("s", CustomerSource, "external_id"),
     ):
-        rows = model.objects.filter(customer_id__in_ids=customer_ids).values_list(
+        rows = model.objects.filter(customer_id__in_ids=set(customer_ids)).values_list(
             "customer_id", "pk", column
         )
         for customer_id, pk, value in rows:
@@ -123,7 +123,7 @@ def anonymize_chunk(order_ids, *, now: datetime.datetime, actor: Actor) -> Chunk
     with transaction.atomic():
         _lock_customers_of(order_ids)
         rows = list(
-            Order.objects.filter(pk__in_ids=order_ids)
+            Order.objects.filter(pk__in_ids=set(order_ids))
             .order_by("pk")
             .select_for_update()
             .values_list(
@@ -146,7 +146,7 @@ def anonymize_chunk(order_ids, *, now: datetime.datetime, actor: Actor) -> Chunk
             row[0]: {"f": dict(zip(ORDER_FIELDS, row[5:], strict=True)), "m": []} for row in active
         }
         for order_id, pk, *values in OrderMessage.objects.filter(
-            order_id__in_ids=active_ids
+            order_id__in_ids=set(active_ids)
         ).values_list("order_id", "pk", *MESSAGE_FIELDS):
             order_payloads[order_id]["m"].append([pk, *values])
 
@@ -177,7 +177,9 @@ def anonymize_chunk(order_ids, *, now: datetime.datetime, actor: Actor) -> Chunk
         candidates = set(
             active_addresses.filter(pk__in_ids=order_addresses).values_list("pk", flat=True)
         ) | set(
-            active_addresses.filter(customer_id__in_ids=done_customers).values_list("pk", flat=True)
+            active_addresses.filter(customer_id__in_ids=set(done_customers)).values_list(
+                "pk", flat=True
+            )
         )
         address_payloads = {
             row[0]: {"f": dict(zip(ADDRESS_FIELDS, row[1:], strict=True))}
@@ -199,19 +201,19 @@ def anonymize_chunk(order_ids, *, now: datetime.datetime, actor: Actor) -> Chunk
         )
         # 2. Then the main database drops the data, still under the locks taken above.
         state = {"privacy_state": S.ANONYMIZED, "anonymized_at": now, "purge_on": purge_on}
-        Order.objects.filter(pk__in_ids=active_ids).update(**ORDER_PLACEHOLDERS, **state)
-        OrderMessage.objects.filter(order_id__in_ids=active_ids).update(**MESSAGE_PLACEHOLDERS)
+        Order.objects.filter(pk__in_ids=set(active_ids)).update(**ORDER_PLACEHOLDERS, **state)
+        OrderMessage.objects.filter(order_id__in_ids=set(active_ids)).update(**MESSAGE_PLACEHOLDERS)
         if address_payloads:
-            Address.objects.filter(pk__in_ids=list(address_payloads)).update(
+            Address.objects.filter(pk__in_ids=address_payloads.keys()).update(
                 **ADDRESS_PLACEHOLDERS, **state
             )
         if done_customers:
-            Customer.objects.filter(pk__in_ids=done_customers).update(
+            Customer.objects.filter(pk__in_ids=set(done_customers)).update(
                 **CUSTOMER_PLACEHOLDERS, **state
             )
             _blank_contact_rows(done_customers)
         record_events(
-            Order.objects.filter(pk__in_ids=active_ids),
+            active_ids,
             kind=OrderEvent.Kind.ANONYMIZED,
             now=now,
             actor=actor,
@@ -224,13 +226,15 @@ def anonymize_chunk(order_ids, *, now: datetime.datetime, actor: Actor) -> Chunk
 
 
 def _blank_contact_rows(customer_ids) -> None:
-    CustomerEmail.objects.filter(customer_id__in_ids=customer_ids).update(email=ANONYMIZED)
-    CustomerPhone.objects.filter(customer_id__in_ids=customer_ids).update(number=ANONYMIZED)
-    CustomerSource.objects.filter(customer_id__in_ids=customer_ids).update(external_id=ANONYMIZED)
+    CustomerEmail.objects.filter(customer_id__in_ids=set(customer_ids)).update(email=ANONYMIZED)
+    CustomerPhone.objects.filter(customer_id__in_ids=set(customer_ids)).update(number=ANONYMIZED)
+    CustomerSource.objects.filter(customer_id__in_ids=set(customer_ids)).update(
+        external_id=ANONYMIZED
+    )
 
 
 def record_events(orders, *, kind: str, now: datetime.datetime, actor: Actor, purge_on=None) -> int:
-    """One history event per order of the queryset, in one statement; no personal data."""
+    """One history event per order (a queryset or ids), in one statement; no personal data."""
     return insert_events_for(
         orders,
         kind=kind,
@@ -256,7 +260,7 @@ def restore_chunk(order_ids, *, job_id: int, now: datetime.datetime, actor: Acto
         _lock_customers_of(order_ids)
         rows = list(
             Order.objects.filter(
-                pk__in_ids=order_ids, privacy_state=S.RESTORING, privacy_job_id=job_id
+                pk__in_ids=set(order_ids), privacy_state=S.RESTORING, privacy_job_id=job_id
             )
             .order_by("pk")
             .select_for_update()
@@ -282,11 +286,11 @@ def restore_chunk(order_ids, *, job_id: int, now: datetime.datetime, actor: Acto
         # come back with the customer.
         spare_customer = dict(
             Address.objects.filter(
-                customer_id__in_ids=customer_ids, privacy_state=S.ANONYMIZED
+                customer_id__in_ids=set(customer_ids), privacy_state=S.ANONYMIZED
             ).values_list("pk", "customer_id")
         )
         for pair in Order.objects.filter(
-            customer_id__in_ids=customer_ids, privacy_state__in=(S.ANONYMIZED, S.PURGED)
+            customer_id__in_ids=set(customer_ids), privacy_state__in=(S.ANONYMIZED, S.PURGED)
         ).values_list("billing_address_id", "shipping_address_id"):
             for address in pair:
                 spare_customer.pop(address, None)
@@ -316,7 +320,7 @@ def restore_chunk(order_ids, *, job_id: int, now: datetime.datetime, actor: Acto
             else:
                 good.append(row)
         if failed:
-            Order.objects.filter(pk__in_ids=[row[0] for row in failed]).update(
+            Order.objects.filter(pk__in_ids={row[0] for row in failed}).update(
                 privacy_state=S.ANONYMIZED, privacy_job=None
             )
             result.failed_numbers.extend(row[1] for row in failed)
@@ -381,7 +385,7 @@ def restore_chunk(order_ids, *, job_id: int, now: datetime.datetime, actor: Acto
                 [tuple(item) for pk in customers_to_restore for item in customer_payloads[pk][key]],
             )
         record_events(
-            Order.objects.filter(pk__in_ids=good_ids),
+            good_ids,
             kind=OrderEvent.Kind.RESTORED,
             now=now,
             actor=actor,
@@ -408,7 +412,7 @@ def finish_restored(*, order_ids) -> int:
     with transaction.atomic():
         _lock_customers_of(order_ids)
         rows = list(
-            Order.objects.filter(pk__in_ids=order_ids, privacy_state=S.ACTIVE).values_list(
+            Order.objects.filter(pk__in_ids=set(order_ids), privacy_state=S.ACTIVE).values_list(
                 "pk", "customer_id", "billing_address_id", "shipping_address_id"
             )
         )
@@ -438,7 +442,7 @@ def purge_chunk(
     with transaction.atomic():
         ids = list(
             Order.objects.filter(
-                pk__in_ids=order_ids, privacy_state=S.ANONYMIZED, purge_on__lte=today
+                pk__in_ids=set(order_ids), privacy_state=S.ANONYMIZED, purge_on__lte=today
             )
             .order_by("pk")
             .select_for_update()
@@ -446,10 +450,8 @@ def purge_chunk(
         )
         if not ids:
             return result
-        Order.objects.filter(pk__in_ids=ids).update(privacy_state=S.PURGED)
-        record_events(
-            Order.objects.filter(pk__in_ids=ids), kind=OrderEvent.Kind.PURGED, now=now, actor=actor
-        )
+        Order.objects.filter(pk__in_ids=set(ids)).update(privacy_state=S.PURGED)
+        record_events(ids, kind=OrderEvent.Kind.PURGED, now=now, actor=actor)
         transaction.on_commit(lambda: cold_records_delete(kind=ColdRecord.Kind.ORDER, ids=ids))
     result.counts["purged"] += len(ids)
     return result
@@ -470,7 +472,7 @@ def purge_pieces(*, today: datetime.date, chunk_size: int) -> Counter:
                 )
                 if not ids:
                     break
-                model.objects.filter(pk__in_ids=ids).update(privacy_state=S.PURGED)
+                model.objects.filter(pk__in_ids=set(ids)).update(privacy_state=S.PURGED)
                 transaction.on_commit(
                     lambda kind=kind, ids=ids: cold_records_delete(kind=kind, ids=ids)
                 )
@@ -503,12 +505,12 @@ def sweep_cold_orphans(*, batch_size: int = 10_000) -> int:
                 if model is Customer:
                     customer_ids = ids
                 else:
-                    customer_ids = model.objects.filter(pk__in_ids=ids).values_list(
+                    customer_ids = model.objects.filter(pk__in_ids=set(ids)).values_list(
                         "customer_id", flat=True
                     )
                 _lock_customers(customer_ids)
                 states = dict(
-                    model.objects.filter(pk__in_ids=ids)
+                    model.objects.filter(pk__in_ids=set(ids))
                     .order_by("pk")
                     .select_for_update()
                     .values_list("pk", "privacy_state")
