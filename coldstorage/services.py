@@ -2,6 +2,7 @@
 
 import datetime
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Q
@@ -65,24 +66,25 @@ def cold_records_store(
                 _copy_rows(connection, rows)
         else:
             _delete(db, by_kind)
-            ColdRecord.objects.using(db).bulk_create(
-                [
-                    ColdRecord(
-                        kind=r[0],
-                        object_id=r[1],
-                        anonymized_at=r[2],
-                        purge_on=r[3],
-                        format_version=r[4],
-                        key_id=r[5],
-                        size=r[6],
-                        nonce=r[7],
-                        ciphertext=r[8],
-                    )
-                    for r in rows
-                ],
-                batch_size=500,
-            )
+            ColdRecord.objects.using(db).bulk_create(_records(rows), batch_size=500)
     return len(rows)
+
+
+def _records(rows: list[tuple]) -> list[ColdRecord]:
+    return [
+        ColdRecord(
+            kind=r[0],
+            object_id=r[1],
+            anonymized_at=r[2],
+            purge_on=r[3],
+            format_version=r[4],
+            key_id=r[5],
+            size=r[6],
+            nonce=r[7],
+            ciphertext=r[8],
+        )
+        for r in rows
+    ]
 
 
 def _copy_rows(connection, rows: list[tuple]) -> None:
@@ -147,6 +149,94 @@ def cold_records_load(
                 raise
             broken.add(object_id)
     return payloads
+
+
+def cold_transaction():
+    """A transaction on the cold-storage database, for `cold_records_take`. Open it around the main
+    database's transaction, so that the main database commits first (SPEC 12: the main database is
+    restored before the cold record is deleted)."""
+    return transaction.atomic(using=_db())
+
+
+_TAKE_COLUMNS = (
+    "object_id, key_id, nonce, ciphertext, format_version, anonymized_at, purge_on, size, kind"
+)
+
+
+@dataclass
+class TakenRecords:
+    """Records deleted by `cold_records_take` (not yet committed): payloads by object id, and the
+    stored rows, to put back what is not restored after all."""
+
+    kind: str
+    payloads: dict[int, dict] = field(default_factory=dict)
+    rows: dict[int, tuple] = field(default_factory=dict)
+
+
+def cold_records_take(*, kind: str, ids: Iterable[int], broken: set[int]) -> TakenRecords:
+    """Deletes the records of `kind` for `ids` and returns their decrypted payloads, in one pass
+    over the table (one DELETE … RETURNING on PostgreSQL).
+
+    Call it inside `cold_transaction()`: the deletion commits with it, after the main database.
+    A record that fails authentication is put back at once, unchanged, and its id added to
+    `broken`; what the caller does not restore after all it returns with `cold_records_put_back`.
+    """
+    ring = cold_keyring()
+    taken = TakenRecords(kind=kind)
+    ids = set(ids)
+    if not ids:
+        return taken
+    db = _db()
+    connection = connections[db]
+    if not connection.in_atomic_block:
+        raise RuntimeError("cold_records_take() deletes: call it inside cold_transaction()")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {ColdRecord._meta.db_table} "
+                "WHERE kind = %s AND object_id = ANY(%s::bigint[]) "
+                f"RETURNING {_TAKE_COLUMNS}",
+                [kind, "{" + ",".join(map(str, map(int, ids))) + "}"],
+            )
+            rows = cursor.fetchall()
+    else:
+        records = ColdRecord.objects.using(db).filter(kind=kind, object_id__in_ids=ids)
+        rows = list(records.values_list(*(c.strip() for c in _TAKE_COLUMNS.split(","))))
+        records._raw_delete(db)
+    for row in rows:
+        object_id, key_id, nonce, ciphertext, version = row[:5]
+        try:
+            taken.payloads[object_id] = crypto.open_sealed(
+                ring,
+                kind=kind,
+                object_id=object_id,
+                key_id=key_id,
+                nonce=nonce,
+                ciphertext=ciphertext,
+                version=version,
+            )
+            taken.rows[object_id] = row
+        except (crypto.TamperedRecordError, keys.KeyConfigurationError):
+            broken.add(object_id)
+            _put_back(connection, [row])
+    return taken
+
+
+def cold_records_put_back(*, taken: TakenRecords, ids: Iterable[int]) -> int:
+    """Puts records taken by `cold_records_take` back unchanged (same key, nonce and ciphertext)."""
+    rows = [taken.rows[pk] for pk in ids if pk in taken.rows]
+    if rows:
+        _put_back(connections[_db()], rows)
+    return len(rows)
+
+
+def _put_back(connection, rows: list[tuple]) -> None:
+    # Back into the column order of a stored row (see _copy_rows).
+    stored = [(r[8], r[0], r[5], r[6], r[4], r[1], r[7], bytes(r[2]), bytes(r[3])) for r in rows]
+    if connection.vendor == "postgresql":
+        _copy_rows(connection, stored)
+    else:
+        ColdRecord.objects.using(connection.alias).bulk_create(_records(stored))
 
 
 def cold_records_delete(*, kind: str, ids: Iterable[int]) -> int:

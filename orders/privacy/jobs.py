@@ -17,6 +17,7 @@ import traceback
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 
 from django.conf import settings
 from django.db import connection, connections, transaction
@@ -27,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from coldstorage.crypto import TamperedRecordError
 from coldstorage.keys import KeyConfigurationError
-from coldstorage.services import cold_keyring
+from coldstorage.services import cold_keyring, cold_transaction
 from customers.models import PrivacyState as S
 from orders.models import Order, OrderEvent, PrivacyJob
 from orders.privacy import lifecycle
@@ -298,7 +299,10 @@ def _run_chunk(
     job: PrivacyJob, owner: str, actor: Actor, ids: list[int], *, cursor: int | None
 ) -> None:
     now = timezone.now()
-    with transaction.atomic():
+    # A restore takes cold records out in a cold-storage transaction that commits after the main
+    # database's (the inner block); anonymize and purge commit cold storage on their own.
+    restoring = job.kind == PrivacyJob.Kind.RESTORE
+    with cold_transaction() if restoring else nullcontext(), transaction.atomic():
         if job.kind == PrivacyJob.Kind.ANONYMIZE:
             result = lifecycle.anonymize_chunk(ids, now=now, actor=actor)
         elif job.kind == PrivacyJob.Kind.RESTORE:

@@ -6,8 +6,9 @@ databases have no common transaction, so the order of writes carries the safety:
   the main database; then the main data is replaced. A crash in between leaves active orders with a
   spare cold record, which a re-run replaces.
 - restore and purge: the main database is written and committed first, then the cold records are
-  deleted. A crash in between leaves spare cold records of active or purged objects, which
-  `sweep_cold_orphans` deletes.
+  deleted (a restore reads and deletes them in one pass, in a cold-storage transaction that
+  commits after the main one). A crash in between leaves spare cold records of active or purged
+  objects, which a resumed job (`finish_restored`) or `sweep_cold_orphans` deletes.
 Customers are locked (in id order) before their orders by every path, which serializes two jobs
 working on different orders of the same customer.
 """
@@ -23,8 +24,9 @@ from coldstorage.models import ColdRecord
 from coldstorage.services import (
     cold_record_ids,
     cold_records_delete,
-    cold_records_load,
+    cold_records_put_back,
     cold_records_store,
+    cold_records_take,
 )
 from customers.models import (
     ANONYMIZED,
@@ -254,7 +256,11 @@ def _event_detail(actor: Actor, purge_on: datetime.date | None = None) -> str:
 
 def restore_chunk(order_ids, *, job_id: int, now: datetime.datetime, actor: Actor) -> ChunkResult:
     """Writes back the personal data of this job's restoring orders among `order_ids`, with their
-    anonymized addresses and customers, then deletes the cold records."""
+    anonymized addresses and customers, and takes their cold records out of cold storage.
+
+    Call it inside `cold_transaction()` and, within that, the main database's transaction: the
+    records are read and deleted in one pass, and the deletion commits after the main database
+    (a crash in between leaves spare records, which `finish_restored` deletes)."""
     result = ChunkResult()
     with transaction.atomic():
         _lock_customers_of(order_ids)
@@ -270,7 +276,8 @@ def restore_chunk(order_ids, *, job_id: int, now: datetime.datetime, actor: Acto
             return result
         ids = [row[0] for row in rows]
         broken: set[int] = set()
-        order_payloads = cold_records_load(kind=ColdRecord.Kind.ORDER, ids=ids, broken=broken)
+        taken_orders = cold_records_take(kind=ColdRecord.Kind.ORDER, ids=ids, broken=broken)
+        order_payloads = taken_orders.payloads
         address_ids = list(
             Address.objects.filter(
                 pk__in_ids={row[3] for row in rows} | {row[4] for row in rows},
@@ -297,12 +304,13 @@ def restore_chunk(order_ids, *, job_id: int, now: datetime.datetime, actor: Acto
         for address in address_ids:
             spare_customer.pop(address, None)
         spare = set(spare_customer)
-        address_payloads = cold_records_load(
-            kind=ColdRecord.Kind.ADDRESS, ids=[*address_ids, *spare], broken=broken
+        taken_addresses = cold_records_take(
+            kind=ColdRecord.Kind.ADDRESS, ids={*address_ids, *spare}, broken=broken
         )
-        customer_payloads = cold_records_load(
+        taken_customers = cold_records_take(
             kind=ColdRecord.Kind.CUSTOMER, ids=customer_ids, broken=broken
         )
+        address_payloads, customer_payloads = taken_addresses.payloads, taken_customers.payloads
 
         # An order whose data (or whose address's or customer's data) is not in cold storage
         # cannot be restored; it goes back to "anonymized" and the job reports it.
@@ -393,9 +401,13 @@ def restore_chunk(order_ids, *, job_id: int, now: datetime.datetime, actor: Acto
         result.counts["restored"] += len(good_ids)
         result.counts["addresses_restored"] += len(addresses_to_restore)
         result.counts["customers_restored"] += len(customers_to_restore)
-        # Cold records go only once the main database has the data back (after the outermost
-        # commit; a crash before that leaves them for the resumed job).
-        transaction.on_commit(lambda: finish_restored(order_ids=good_ids))
+        # What was taken but is not restored (orders that failed, and their pieces) goes back.
+        for taken, restored in (
+            (taken_orders, good_ids),
+            (taken_addresses, addresses_to_restore),
+            (taken_customers, customers_to_restore),
+        ):
+            cold_records_put_back(taken=taken, ids=taken.rows.keys() - set(restored))
     return result
 
 

@@ -1,6 +1,7 @@
 """Jobs: claiming, resuming after a crash at any step, the reconciler, the commands."""
 
 import datetime
+from contextlib import contextmanager
 
 import pytest
 from django.core.management import call_command
@@ -11,7 +12,7 @@ from django_q.models import OrmQ
 from coldstorage import services as cold_services
 from customers.models import PrivacyState
 from orders.models import Order, PrivacyJob
-from orders.privacy import lifecycle
+from orders.privacy import jobs, lifecycle
 from orders.privacy.jobs import (
     privacy_job_anonymize,
     privacy_job_restore,
@@ -88,9 +89,7 @@ def test_an_anonymization_killed_mid_chunk_resumes_to_a_consistent_end(monkeypat
     assert_invariants(original)
 
 
-@pytest.mark.parametrize(
-    "crash_point", ["orders.privacy.lifecycle.finish_restored", "orders.privacy.jobs._advance"]
-)
+@pytest.mark.parametrize("crash_point", ["between_the_commits", "before_the_commits"])
 def test_a_restore_killed_mid_chunk_resumes_to_a_consistent_end(monkeypatch, crash_point):
     orders = orders_of_shared_customers(12)
     original = personal_snapshot([o.pk for o in orders])
@@ -98,23 +97,40 @@ def test_a_restore_killed_mid_chunk_resumes_to_a_consistent_end(monkeypatch, cra
     privacy_job_run(job_id=privacy_job_anonymize(selection=selection, background=False).pk)
     job = privacy_job_restore(selection=selection, background=False)
     assert all(fresh(o).privacy_state == PrivacyState.RESTORING for o in orders)
-
-    module, _, name = crash_point.rpartition(".")
-    target = __import__(module, fromlist=[name])
-    real = getattr(target, name)
     calls = {"n": 0}
 
-    def crash_on_second_chunk(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 3:  # the first call of finish_restored is the resume sweep
-            raise Killed()
-        return real(*args, **kwargs)
+    if crash_point == "between_the_commits":
+        # The main database has the data back and has committed; the cold-storage transaction
+        # that deleted the records has not.
+        real = jobs.cold_transaction
 
-    monkeypatch.setattr(target, name, crash_on_second_chunk)
+        @contextmanager
+        def killed_before_the_cold_commit():
+            calls["n"] += 1
+            this_call = calls["n"]  # chunks run in two threads at once
+            with real():
+                yield
+                if this_call == 3:
+                    raise Killed()
+
+        monkeypatch.setattr(jobs, "cold_transaction", killed_before_the_cold_commit)
+    else:
+        real = jobs._advance
+
+        def killed_before_any_commit(*args, **kwargs):
+            calls["n"] += 1
+            if calls["n"] == 3:
+                raise Killed()
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(jobs, "_advance", killed_before_any_commit)
     with pytest.raises(Killed):
         privacy_job_run(job_id=job.pk, chunk_size=3)
     monkeypatch.undo()
     assert_invariants(original, settled=False)
+    active = [o.pk for o in orders if fresh(o).privacy_state == PrivacyState.ACTIVE]
+    spare = cold_services.cold_records_existing(kind="order", ids=active)
+    assert bool(spare) == (crash_point == "between_the_commits")
 
     expire_lease(job.pk)
     done = privacy_job_run(job_id=job.pk, chunk_size=3)

@@ -57,3 +57,26 @@ def test_a_record_relabelled_to_another_kind_is_refused():
     )
     with pytest.raises(TamperedRecordError):
         cold_records_load(kind="address", ids=[order.billing_address_id])
+
+
+def test_what_a_failed_restore_took_out_goes_back_unchanged():
+    order = OrderFactory()
+    anonymize(order)
+    records = ColdRecord.objects.exclude(kind="order")
+    before = set(records.values_list("kind", "object_id", "key_id", "nonce", "ciphertext"))
+    assert {kind for kind, *_ in before} == {"address", "customer"}
+    record = ColdRecord.objects.get(kind="order", object_id=order.pk)
+    damaged = bytearray(record.ciphertext)
+    damaged[0] ^= 0x80
+    ColdRecord.objects.filter(pk=record.pk).update(ciphertext=bytes(damaged))
+
+    job = restore(order)
+    assert job.summary == {"queued": 1, "failed_cold_record": 1}
+    # The address and customer records were read with the order's in one pass and put back.
+    after = set(records.values_list("kind", "object_id", "key_id", "nonce", "ciphertext"))
+    assert {(k, pk, key, bytes(n), bytes(c)) for k, pk, key, n, c in after} == {
+        (k, pk, key, bytes(n), bytes(c)) for k, pk, key, n, c in before
+    }
+    assert bytes(ColdRecord.objects.get(kind="order", object_id=order.pk).ciphertext) == damaged
+    customer = fresh(order).customer
+    assert customer.privacy_state == PrivacyState.ANONYMIZED
