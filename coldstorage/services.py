@@ -30,9 +30,12 @@ def cold_records_store(
     Replacing makes a re-run of an interrupted chunk harmless.
     """
     ring = cold_keyring()
+    items = list(items)
     rows = []
-    for kind, object_id, payload in items:
-        key_id, nonce, ciphertext = crypto.seal(ring, kind, object_id, payload)
+    for (kind, object_id, payload), fresh_nonce in zip(
+        items, crypto.nonces(len(items)), strict=True
+    ):
+        key_id, nonce, ciphertext = crypto.seal(ring, kind, object_id, payload, fresh_nonce)
         rows.append(
             (
                 kind,

@@ -273,8 +273,12 @@ def _plan(job: PrivacyJob, after: int) -> QuerySet:
     )
 
 
-def _chunks(job: PrivacyJob, after: int, chunk_size: int) -> Iterator[tuple[int, list[int]]]:
-    """The job's remaining orders as (cursor, order ids), about `chunk_size` orders a chunk.
+Chunk = tuple[int, list[int], list[int]]  # (cursor, order ids, their customers' ids)
+
+
+def _chunks(job: PrivacyJob, after: int, chunk_size: int) -> Iterator[Chunk]:
+    """The job's remaining orders as (cursor, order ids, customer ids), about `chunk_size` orders
+    a chunk.
 
     Walked customer by customer, and a customer's orders are never split between chunks: chunks
     that run at once then lock disjoint customers instead of queueing for each other's (a
@@ -291,22 +295,25 @@ def _chunks(job: PrivacyJob, after: int, chunk_size: int) -> Iterator[tuple[int,
         end = min(start + chunk_size, len(orders))
         while end < len(orders) and customers[end] == customers[end - 1]:
             end += 1
-        yield customers[end - 1], orders[start:end].tolist()
+        yield customers[end - 1], orders[start:end].tolist(), sorted(set(customers[start:end]))
         start = end
 
 
 def _run_chunk(
-    job: PrivacyJob, owner: str, actor: Actor, ids: list[int], *, cursor: int | None
+    job: PrivacyJob, owner: str, actor: Actor, chunk: Chunk, *, sets_cursor: bool
 ) -> None:
+    cursor, ids, customer_ids = chunk
     now = timezone.now()
     # A restore takes cold records out in a cold-storage transaction that commits after the main
     # database's (the inner block); anonymize and purge commit cold storage on their own.
     restoring = job.kind == PrivacyJob.Kind.RESTORE
     with cold_transaction() if restoring else nullcontext(), transaction.atomic():
         if job.kind == PrivacyJob.Kind.ANONYMIZE:
-            result = lifecycle.anonymize_chunk(ids, now=now, actor=actor)
+            result = lifecycle.anonymize_chunk(ids, customer_ids=customer_ids, now=now, actor=actor)
         elif job.kind == PrivacyJob.Kind.RESTORE:
-            result = lifecycle.restore_chunk(ids, job_id=job.pk, now=now, actor=actor)
+            result = lifecycle.restore_chunk(
+                ids, customer_ids=customer_ids, job_id=job.pk, now=now, actor=actor
+            )
         else:
             today = datetime.date.fromisoformat(job.selection["today"])
             result = lifecycle.purge_chunk(ids, today=today, now=now, actor=actor)
@@ -315,7 +322,7 @@ def _run_chunk(
             owner,
             processed=len(ids),
             counts=result.counts,
-            cursor=cursor,
+            cursor=cursor if sets_cursor else None,
             failed_numbers=result.failed_numbers,
         )
 
@@ -327,8 +334,8 @@ def _threads_for(job: PrivacyJob) -> int:
 
 
 def _run_sequential(job, owner, actor, chunk_size, progress) -> None:
-    for cursor, ids in _chunks(job, job.cursor, chunk_size):
-        _run_chunk(job, owner, actor, ids, cursor=cursor)
+    for chunk in _chunks(job, job.cursor, chunk_size):
+        _run_chunk(job, owner, actor, chunk, sets_cursor=True)
         if progress:
             progress(job)
 
@@ -346,12 +353,13 @@ def _run_parallel(job, owner, actor, chunk_size, progress, threads: int) -> None
     def worker() -> None:
         try:
             while (item := work.get()) is not None:
-                seq, cursor, ids = item
+                seq, chunk = item
+                cursor, ids, _customers = chunk
                 if stop.is_set():
                     continue
                 try:
                     chunk_job = PrivacyJob(pk=job.pk, kind=job.kind, selection=job.selection)
-                    _run_chunk(chunk_job, owner, actor, ids, cursor=None)
+                    _run_chunk(chunk_job, owner, actor, chunk, sets_cursor=False)
                     finished.put((seq, cursor, len(ids), None))
                 except BaseException as exc:
                     stop.set()
@@ -390,12 +398,12 @@ def _run_parallel(job, owner, actor, chunk_size, progress, threads: int) -> None
 
     seq = 0
     try:
-        for cursor, ids in _chunks(job, job.cursor, chunk_size):
+        for chunk in _chunks(job, job.cursor, chunk_size):
             if stop.is_set():
                 break
             while True:
                 try:
-                    work.put((seq, cursor, ids), timeout=0.2)
+                    work.put((seq, chunk), timeout=0.2)
                     break
                 except queue.Full:
                     collect()

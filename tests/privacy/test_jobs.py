@@ -273,3 +273,23 @@ def test_a_failed_job_records_no_text_that_could_quote_personal_data(monkeypatch
     assert job.error == "IntegrityError"
     assert "geheim" not in caplog.text and "Mustermann" not in caplog.text
     assert fresh(order).privacy_state == PrivacyState.ACTIVE
+
+
+def test_an_order_moved_to_another_customer_after_the_plan_was_read_is_still_done_right(
+    monkeypatch,
+):
+    first, second = CustomerFactory(), CustomerFactory()
+    order = OrderFactory(customer=first)
+    job = privacy_job_anonymize(selection=Selection.of_ids([order.pk]), background=False)
+    real = lifecycle.anonymize_chunk
+
+    def moved_in_the_admin_meanwhile(*args, **kwargs):
+        Order.objects.filter(pk=order.pk).update(customer=second)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(lifecycle, "anonymize_chunk", moved_in_the_admin_meanwhile)
+    done = privacy_job_run(job_id=job.pk)
+    assert done.summary["anonymized"] == 1
+    assert done.summary["customers_anonymized"] == 1
+    assert fresh(second).privacy_state == PrivacyState.ANONYMIZED
+    assert fresh(first).privacy_state == PrivacyState.ACTIVE

@@ -80,3 +80,15 @@ def test_what_a_failed_restore_took_out_goes_back_unchanged():
     assert bytes(ColdRecord.objects.get(kind="order", object_id=order.pk).ciphertext) == damaged
     customer = fresh(order).customer
     assert customer.privacy_state == PrivacyState.ANONYMIZED
+
+
+def test_every_record_gets_its_own_nonce():
+    from coldstorage.crypto import nonces
+
+    drawn = nonces(10_000)
+    assert all(len(nonce) == 12 for nonce in drawn)
+    assert len(set(drawn)) == len(drawn)
+    orders = OrderFactory.create_batch(5)
+    anonymize(*orders)
+    stored = [bytes(n) for n in ColdRecord.objects.values_list("nonce", flat=True)]
+    assert len(stored) == 15 and len(set(stored)) == 15
