@@ -308,6 +308,7 @@ def _run_chunk(
     # database's (the inner block); anonymize and purge commit cold storage on their own.
     restoring = job.kind == PrivacyJob.Kind.RESTORE
     with cold_transaction() if restoring else nullcontext(), transaction.atomic():
+        _plan_for_id_lookups()
         if job.kind == PrivacyJob.Kind.ANONYMIZE:
             result = lifecycle.anonymize_chunk(ids, customer_ids=customer_ids, now=now, actor=actor)
         elif job.kind == PrivacyJob.Kind.RESTORE:
@@ -325,6 +326,16 @@ def _run_chunk(
             cursor=cursor if sets_cursor else None,
             failed_numbers=result.failed_numbers,
         )
+
+
+def _plan_for_id_lookups() -> None:
+    """Every query of a chunk looks rows up by a few thousand ids. With PostgreSQL's default
+    random_page_cost (4, for spinning disks) the planner scans smaller tables whole instead:
+    the order messages of a chunk took 10–20 ms that way on a million orders, 1.7 ms by index.
+    For this transaction only."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL random_page_cost = 1.1")
 
 
 def _threads_for(job: PrivacyJob) -> int:
