@@ -9,6 +9,7 @@ from django.db.models import Q
 
 from coldstorage import crypto, keys
 from coldstorage.models import ColdRecord
+from config.lookups import id_array_literal
 
 Item = tuple[str, int, dict]  # (kind, object_id, payload)
 
@@ -136,22 +137,28 @@ def cold_records_load(
         .values_list("object_id", "key_id", "nonce", "ciphertext", "format_version")
     )
     payloads = {}
-    for object_id, key_id, nonce, ciphertext, version in rows:
+    for row in rows:
         try:
-            payloads[object_id] = crypto.open_sealed(
-                ring,
-                kind=kind,
-                object_id=object_id,
-                key_id=key_id,
-                nonce=nonce,
-                ciphertext=ciphertext,
-                version=version,
-            )
+            payloads[row[0]] = _open_row(ring, kind, row)
         except (crypto.TamperedRecordError, keys.KeyConfigurationError):
             if broken is None:
                 raise
-            broken.add(object_id)
+            broken.add(row[0])
     return payloads
+
+
+def _open_row(ring: keys.Keyring, kind: str, row: tuple) -> dict:
+    """Decrypts a row that starts with (object_id, key_id, nonce, ciphertext, format_version)."""
+    object_id, key_id, nonce, ciphertext, version = row[:5]
+    return crypto.open_sealed(
+        ring,
+        kind=kind,
+        object_id=object_id,
+        key_id=key_id,
+        nonce=nonce,
+        ciphertext=ciphertext,
+        version=version,
+    )
 
 
 def cold_transaction():
@@ -199,7 +206,7 @@ def cold_records_take(*, kind: str, ids: Iterable[int], broken: set[int]) -> Tak
                 f"DELETE FROM {ColdRecord._meta.db_table} "
                 "WHERE kind = %s AND object_id = ANY(%s::bigint[]) "
                 f"RETURNING {_TAKE_COLUMNS}",
-                [kind, "{" + ",".join(map(str, map(int, ids))) + "}"],
+                [kind, id_array_literal(ids)],
             )
             rows = cursor.fetchall()
     else:
@@ -207,20 +214,11 @@ def cold_records_take(*, kind: str, ids: Iterable[int], broken: set[int]) -> Tak
         rows = list(records.values_list(*(c.strip() for c in _TAKE_COLUMNS.split(","))))
         records._raw_delete(db)
     for row in rows:
-        object_id, key_id, nonce, ciphertext, version = row[:5]
         try:
-            taken.payloads[object_id] = crypto.open_sealed(
-                ring,
-                kind=kind,
-                object_id=object_id,
-                key_id=key_id,
-                nonce=nonce,
-                ciphertext=ciphertext,
-                version=version,
-            )
-            taken.rows[object_id] = row
+            taken.payloads[row[0]] = _open_row(ring, kind, row)
+            taken.rows[row[0]] = row
         except (crypto.TamperedRecordError, keys.KeyConfigurationError):
-            broken.add(object_id)
+            broken.add(row[0])
             _put_back(connection, [row])
     return taken
 
@@ -293,22 +291,15 @@ def cold_records_rotate(
                 pending.order_by("id")
                 .select_for_update()
                 .values_list(
-                    "id", "kind", "object_id", "key_id", "nonce", "ciphertext", "format_version"
+                    "object_id", "key_id", "nonce", "ciphertext", "format_version", "id", "kind"
                 )[:chunk_size]
             )
             if not batch:
                 break
             updated = []
-            for pk, kind, object_id, key_id, nonce, ciphertext, version in batch:
-                payload = crypto.open_sealed(
-                    ring,
-                    kind=kind,
-                    object_id=object_id,
-                    key_id=key_id,
-                    nonce=nonce,
-                    ciphertext=ciphertext,
-                    version=version,
-                )
+            for row in batch:
+                object_id, pk, kind = row[0], row[5], row[6]
+                payload = _open_row(ring, kind, row)
                 new_key, new_nonce, new_ct = crypto.seal(ring, kind, object_id, payload)
                 updated.append(
                     ColdRecord(
