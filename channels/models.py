@@ -5,6 +5,8 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from customers.validators import reject_card_numbers
@@ -13,6 +15,17 @@ AMAZON_FORCED_DAYS = 40
 # Who anonymized, as the privacy jobs and the order history record it: "Kanalregel: Amazon DE".
 # Stored data, not UI text, so it is not translated; channel names are not personal data.
 POLICY_ACTOR_PREFIX = "Kanalregel"
+# Translated when shown; formatted before Django's constraint check adds its own %(name)s.
+AMAZON_FORCED_MESSAGE = lazy(
+    lambda: (
+        gettext(
+            "Amazon-Kanäle werden nach den Datenschutzregeln des Marktplatzes immer "
+            "nach %(days)d Tagen anonymisiert; das lässt sich nicht ändern."
+        )
+        % {"days": AMAZON_FORCED_DAYS}
+    ),
+    str,
+)()
 
 
 class Channel(models.Model):
@@ -38,6 +51,16 @@ class Channel(models.Model):
         ordering = ["name"]
         verbose_name = _("Kanal")
         verbose_name_plural = _("Kanäle")
+        constraints = [
+            # The database refuses other Amazon values too (bulk updates, raw SQL); Model.full_clean
+            # checks it with this message (forms, the admin).
+            models.CheckConstraint(
+                condition=~models.Q(kind="amazon")
+                | models.Q(auto_anonymize=True, auto_anonymize_days=AMAZON_FORCED_DAYS),
+                name="channel_amazon_policy_forced",
+                violation_error_message=AMAZON_FORCED_MESSAGE,
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -54,7 +77,7 @@ class Channel(models.Model):
     @property
     def anonymize_after_days(self) -> int | None:
         """The policy in effect: anonymize X days after the order date or the last restore; None
-        when off. Amazon is 40 days whatever a bulk write may have stored."""
+        when off. Amazon: always 40 days (the check constraint keeps the stored values so too)."""
         if self.policy_is_forced:
             return AMAZON_FORCED_DAYS
         if self.auto_anonymize and self.auto_anonymize_days is not None:
@@ -80,17 +103,8 @@ class Channel(models.Model):
             self.auto_anonymize_days = AMAZON_FORCED_DAYS
 
     def clean(self) -> None:
+        # Amazon's forced policy is the check constraint in Meta, validated by full_clean().
         super().clean()
-        if self.policy_is_forced and (
-            not self.auto_anonymize or self.auto_anonymize_days != AMAZON_FORCED_DAYS
-        ):
-            raise ValidationError(
-                _(
-                    "Amazon-Kanäle werden nach den Datenschutzregeln des Marktplatzes immer "
-                    "nach %(days)d Tagen anonymisiert; das lässt sich nicht ändern."
-                )
-                % {"days": AMAZON_FORCED_DAYS}
-            )
         if self.auto_anonymize and self.auto_anonymize_days is None:
             raise ValidationError(
                 {"auto_anonymize_days": _("Bitte die Anzahl der Tage angeben (0 oder mehr).")}

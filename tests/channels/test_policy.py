@@ -7,6 +7,7 @@ import pytest
 from django.contrib import admin
 from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django_q.models import Schedule
@@ -335,8 +336,18 @@ def test_the_admin_form_and_list_show_the_forced_policy(support_client):
     assert not ChannelAdminForm(
         {"name": "X", "kind": "amazon", "auto_anonymize": "on", "auto_anonymize_days": "3"}
     ).is_valid()
-    # A bulk write cannot switch Amazon off as far as the policy is concerned.
-    Channel.objects.filter(pk=channel.pk).update(auto_anonymize=False)
+
+
+def test_the_database_refuses_other_amazon_values_from_bulk_writes():
+    channel = ChannelFactory(name="Amazon UK", kind="amazon")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Channel.objects.filter(pk=channel.pk).update(auto_anonymize_days=7)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Channel.objects.filter(pk=channel.pk).update(auto_anonymize=False)
+    Channel.objects.filter(pk=channel.pk).update(name="Amazon GB")  # anything else goes
     channel.refresh_from_db()
-    assert channel.anonymize_after_days == 40
-    assert "40 Tagen" in admin.site._registry[Channel].policy(channel)
+    assert (channel.name, channel.auto_anonymize, channel.auto_anonymize_days) == (
+        "Amazon GB",
+        True,
+        40,
+    )
