@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_q.models import OrmQ, Schedule
 
@@ -102,11 +103,13 @@ def test_only_active_orders_of_the_channel_with_a_policy_are_picked():
 
 
 @pytest.mark.django_db
-def test_amazon_is_due_after_40_days_even_if_a_bulk_write_cleared_its_policy():
+def test_amazon_is_due_after_40_days_and_a_bulk_write_cannot_clear_its_policy():
     amazon = ChannelFactory(name="Amazon", kind="amazon")
-    Channel.objects.filter(pk=amazon.pk).update(auto_anonymize=False, auto_anonymize_days=None)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Channel.objects.filter(pk=amazon.pk).update(auto_anonymize=False, auto_anonymize_days=None)
     amazon.refresh_from_db()
     order = OrderFactory(channel=amazon, order_date=local(2024, 1, 1, 12))
+    assert due_ids(amazon, local(2024, 2, 9, 11)) == set()
     assert due_ids(amazon, local(2024, 2, 10, 12)) == {order.pk}
 
 
