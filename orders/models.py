@@ -335,7 +335,7 @@ class PrivacyJob(models.Model):
     total = models.PositiveIntegerField(_("Gesamt"), default=0)
     done = models.PositiveIntegerField(_("erledigt"), default=0)
     summary = models.JSONField(_("Ergebnis"), default=dict)
-    # The last customer id whose orders are done: jobs walk customer by customer (jobs._chunks).
+    # The last customer whose orders are all done: jobs walk customer by customer (jobs._chunks).
     cursor = models.BigIntegerField(default=0)
     error = models.TextField(_("Fehler"), blank=True)
     lease_owner = models.CharField(max_length=64, blank=True)

@@ -277,25 +277,33 @@ Chunk = tuple[int, list[int], list[int]]  # (cursor, order ids, their customers'
 
 
 def _chunks(job: PrivacyJob, after: int, chunk_size: int) -> Iterator[Chunk]:
-    """The job's remaining orders as (cursor, order ids, customer ids), about `chunk_size` orders
-    a chunk.
+    """The job's remaining orders as (cursor, order ids, customer ids), at most `chunk_size`
+    orders a chunk.
 
-    Walked customer by customer, and a customer's orders are never split between chunks: chunks
-    that run at once then lock disjoint customers instead of queueing for each other's (a
-    customer's orders lie anywhere in the date range, so an order-id walk serialized two threads
-    almost completely), and a chunk sees all of a customer's selected orders at once. The cursor
-    is the last customer id of the chunk. The plan is read once per run, 16 bytes an order.
+    Walked customer by customer, and a chunk ends where a customer's orders end: chunks that run
+    at once then lock disjoint customers instead of queueing for each other's (a customer's orders
+    lie anywhere in the date range, so an order-id walk serialized two threads almost completely),
+    and a chunk sees all of a customer's selected orders at once. Only a customer with more
+    orders than a chunk holds is split; those chunks wait for each other's lock, which keeps them
+    correct. The cursor is the last customer whose orders are all done. The plan is read once per
+    run, 16 bytes an order.
     """
     customers, orders = array("q"), array("q")
     for customer_id, pk in _plan(job, after).iterator(chunk_size=20_000):
         customers.append(customer_id)
         orders.append(pk)
-    start = 0
-    while start < len(orders):
-        end = min(start + chunk_size, len(orders))
-        while end < len(orders) and customers[end] == customers[end - 1]:
-            end += 1
-        yield customers[end - 1], orders[start:end].tolist(), sorted(set(customers[start:end]))
+    start, done_through, count = 0, after, len(orders)
+    while start < count:
+        end = min(start + chunk_size, count)
+        if end < count and customers[end] == customers[end - 1]:
+            # Ends inside a customer's orders: end before them, unless they fill the chunk alone.
+            boundary = end - 1
+            while boundary > start and customers[boundary - 1] == customers[end - 1]:
+                boundary -= 1
+            end = boundary if boundary > start else end
+        if end == count or customers[end] != customers[end - 1]:
+            done_through = customers[end - 1]
+        yield done_through, orders[start:end].tolist(), sorted(set(customers[start:end]))
         start = end
 
 

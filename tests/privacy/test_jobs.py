@@ -141,28 +141,33 @@ def test_a_restore_killed_mid_chunk_resumes_to_a_consistent_end(monkeypatch, cra
     assert not Order.objects.filter(privacy_state=PrivacyState.RESTORING).exists()
 
 
-def test_a_customers_orders_are_never_split_between_chunks(monkeypatch, settings):
+def stop_before_chunk(monkeypatch, number: int) -> None:
+    real = lifecycle.anonymize_chunk
+    calls = {"n": 0}
+
+    def stopping(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == number:
+            raise Killed()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(lifecycle, "anonymize_chunk", stopping)
+
+
+def test_a_chunk_ends_where_a_customers_orders_end(monkeypatch, settings):
     settings.PRIVACY_JOB_THREADS = 1  # chunks one after the other, to stop between them
     # Repeat customers' orders interleave in id order, as they do in real life.
     first, second = CustomerFactory(), CustomerFactory()
     orders = [OrderFactory(customer=c) for _ in range(3) for c in (first, second)]
     original = personal_snapshot([o.pk for o in orders])
     job = privacy_job_anonymize(selection=Selection.of_ids(o.pk for o in orders), background=False)
-    real = lifecycle.anonymize_chunk
-    calls = {"n": 0}
-
-    def stop_before_the_second_chunk(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise Killed()
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(lifecycle, "anonymize_chunk", stop_before_the_second_chunk)
+    stop_before_chunk(monkeypatch, 2)
     with pytest.raises(Killed):
-        privacy_job_run(job_id=job.pk, chunk_size=1)
+        privacy_job_run(job_id=job.pk, chunk_size=4)
     monkeypatch.undo()
 
-    # The first chunk took all three orders of the first customer, and with them the customer.
+    # The first chunk took the first customer's three orders (not a fourth order of the second
+    # customer), and with them the customer.
     assert {o.customer_id for o in orders if fresh(o).is_anonymized} == {first.pk}
     assert fresh(first).privacy_state == PrivacyState.ANONYMIZED
     assert fresh(second).privacy_state == PrivacyState.ACTIVE
@@ -171,10 +176,48 @@ def test_a_customers_orders_are_never_split_between_chunks(monkeypatch, settings
     assert_invariants(original)
 
     expire_lease(job.pk)
-    done = privacy_job_run(job_id=job.pk, chunk_size=1)
+    done = privacy_job_run(job_id=job.pk, chunk_size=4)
     assert done.state == PrivacyJob.State.DONE
     assert done.summary == {"anonymized": 6, "addresses_anonymized": 6, "customers_anonymized": 2}
     assert_invariants(original)
+
+
+def test_a_customer_with_more_orders_than_a_chunk_holds_is_split_and_ends_consistent(
+    monkeypatch, settings
+):
+    settings.PRIVACY_JOB_THREADS = 1
+    big, small = CustomerFactory(), CustomerFactory()
+    orders = [OrderFactory(customer=big) for _ in range(5)] + [OrderFactory(customer=small)]
+    original = personal_snapshot([o.pk for o in orders])
+    job = privacy_job_anonymize(selection=Selection.of_ids(o.pk for o in orders), background=False)
+    stop_before_chunk(monkeypatch, 2)
+    with pytest.raises(Killed):
+        privacy_job_run(job_id=job.pk, chunk_size=2)
+    monkeypatch.undo()
+
+    # Two of the big customer's orders are done; the customer keeps its data (three orders are
+    # active) and the cursor has not passed it.
+    assert sum(fresh(o).is_anonymized for o in orders) == 2
+    assert fresh(big).privacy_state == PrivacyState.ACTIVE
+    assert fresh(job).cursor == 0
+    assert_invariants(original)
+
+    expire_lease(job.pk)
+    done = privacy_job_run(job_id=job.pk, chunk_size=2)
+    assert done.state == PrivacyJob.State.DONE
+    assert done.summary["anonymized"] == 6
+    assert fresh(big).privacy_state == PrivacyState.ANONYMIZED
+    assert_invariants(original)
+
+    # Restoring them, split the same way and two chunks at once, waits for the customer's lock.
+    settings.PRIVACY_JOB_THREADS = 2
+    restore_job = privacy_job_restore(
+        selection=Selection.of_ids(o.pk for o in orders), background=False
+    )
+    restored = privacy_job_run(job_id=restore_job.pk, chunk_size=2)
+    assert restored.summary["restored"] == 6
+    assert_invariants(original)
+    assert cold_services.cold_records_count() == 0
 
 
 def test_running_a_finished_job_again_changes_nothing():
