@@ -30,6 +30,7 @@ from orders.models import (
 from orders.privacy.jobs import privacy_job_anonymize, privacy_job_restore
 from orders.privacy.selection import Selection
 from orders.privacy.summary import summary_items
+from orders.templatetags.order_history import event_detail
 
 #: The job's "Quelle" for actions started in the support admin.
 ADMIN_SOURCE = "Admin"
@@ -78,9 +79,13 @@ class OrderMessageInline(LockedParentInline, admin.StackedInline):
 class OrderEventInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = OrderEvent
     extra = 0
-    fields = ("created_at", "kind", "actor", "actor_label", "detail")
+    fields = ("created_at", "kind", "actor", "actor_label", "detail_display")
     readonly_fields = fields
     can_delete = False
+
+    @admin.display(description=_("Details"))
+    def detail_display(self, obj: OrderEvent) -> str:
+        return event_detail(obj)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
@@ -215,7 +220,7 @@ class OrderAdmin(PersonalDataAdmin):
 
 @admin.register(OrderEvent)
 class OrderEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("created_at", "order", "kind", "actor_display", "detail")
+    list_display = ("created_at", "order", "kind", "actor_display", "detail_display")
     list_filter = ("kind",)
     list_select_related = ("order", "actor")
     search_fields = ("order__number__exact",)
@@ -226,6 +231,10 @@ class OrderEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("durch"))
     def actor_display(self, obj: OrderEvent) -> str:
         return obj.actor_display
+
+    @admin.display(description=_("Details"))
+    def detail_display(self, obj: OrderEvent) -> str:
+        return event_detail(obj)
 
 
 @admin.register(PrivacyJob)

@@ -344,7 +344,8 @@ LAYOUT = {
             "tracking_number", "restored_at", "privacy_job_id", "created_at"),
     OrderItem: ("id", "order_id", "sku", "title", "quantity", "unit_price", "tax_rate"),
     OrderMessage: ("id", "order_id", "direction", "subject", "body", "sent_at"),
-    OrderEvent: ("id", "order_id", "kind", "created_at", "actor_id", "actor_label", "detail"),
+    OrderEvent: ("id", "order_id", "kind", "created_at", "actor_id", "actor_label", "detail",
+                 "params"),
 }  # fmt: skip
 _INVOICE_NUMBER = LAYOUT[Order].index("invoice_number")
 _CREATED = OrderEvent.Kind.CREATED.value
@@ -572,7 +573,7 @@ class DemoGenerator:
                 (row, datetime.datetime.fromtimestamp(invoiced, BERLIN).year)
             )
         rows[OrderEvent].append(
-            (self.next_id(OrderEvent), order_id, _CREATED, row[-1], None, "Import", "")
+            (self.next_id(OrderEvent), order_id, _CREATED, row[-1], None, "Import", "", {})
         )
         if rng.random() < 0.08:
             self._messages(rng, batch, order_id, row[6], state, ts)

@@ -287,6 +287,11 @@ class OrderEvent(models.Model):
     # Who acted when it was no user: "System", "cron", "Regel 3" … (never personal data).
     actor_label = models.CharField(_("durch (System)"), max_length=100, blank=True)
     detail = models.CharField(_("Details"), max_length=200, blank=True)
+    # The facts the detail is rendered from in the reader's language (orders.history): states,
+    # field names, numbers, job ids, dates – never personal data. Empty on older entries.
+    params = models.JSONField(
+        _("Angaben"), default=dict, db_default=models.Value({}, models.JSONField()), blank=True
+    )
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -8,9 +8,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from customers.models import Address
+from orders import history
 from orders.forms import ADDRESS_FIELDS, ORDER_EDIT_FIELDS
 from orders.models import NumberSequence, Order, OrderEvent, OrderStatus
 
@@ -26,30 +26,26 @@ def _lock_order(order: Order) -> Order:
     return locked
 
 
-def _event(*, order: Order, actor: AbstractBaseUser | None, kind: str, detail: str = "") -> None:
-    # The detail names what changed (fields, numbers, states), never the values a person typed.
+def _event(
+    *, order: Order, actor: AbstractBaseUser | None, kind: str, params: dict | None = None
+) -> None:
+    # The facts name what changed (fields, numbers, states), never the values a person typed.
+    params = params or {}
     OrderEvent.objects.create(
-        order=order, kind=kind, actor=actor, detail=detail[:_DETAIL_MAX_LENGTH]
+        order=order,
+        kind=kind,
+        actor=actor,
+        params=params,
+        detail=history.event_detail(params)[:_DETAIL_MAX_LENGTH],
     )
-
-
-def _status_label(status: str) -> str:
-    return str(OrderStatus(status).label) if status in OrderStatus.values else status
 
 
 def _set_status(*, order: Order, actor: AbstractBaseUser | None, status: str) -> None:
     if order.status == status:
         return
-    detail = _("Status: %(old)s → %(new)s") % {
-        "old": _status_label(order.status),
-        "new": _status_label(status),
-    }
+    params = history.status_change(order.status, status)
     order.status = status
-    _event(order=order, actor=actor, kind=OrderEvent.Kind.STATUS_CHANGED, detail=detail)
-
-
-def _field_label(model: type, name: str) -> str:
-    return str(model._meta.get_field(name).verbose_name)
+    _event(order=order, actor=actor, kind=OrderEvent.Kind.STATUS_CHANGED, params=params)
 
 
 def _changed_address_fields(address: Address, data: Mapping[str, Any]) -> list[str]:
@@ -76,10 +72,6 @@ def _write_address(
     else:
         address.save(update_fields=changed)
     return address
-
-
-def _address_change_labels(changed: list[str]) -> str:
-    return ", ".join(_field_label(Address, name) for name in changed)
 
 
 @transaction.atomic
@@ -148,18 +140,14 @@ def order_update(
     _set_status(order=order, actor=actor, status=fields["status"])
     order.save()
 
-    changes = []
-    if billing_changes:
-        changes.append(_("Rechnungsadresse (%s)") % _address_change_labels(billing_changes))
-    if shipping_changes:
-        changes.append(_("Lieferadresse (%s)") % _address_change_labels(shipping_changes))
-    changes.extend(_field_label(Order, name) for name in own_changes)
-    if changes:
+    if billing_changes or shipping_changes or own_changes:
         _event(
             order=order,
             actor=actor,
             kind=OrderEvent.Kind.EDITED,
-            detail=_("Geändert: %s") % "; ".join(changes),
+            params=history.edit(
+                billing=billing_changes, shipping=shipping_changes, order=own_changes
+            ),
         )
     return order
 
@@ -186,7 +174,7 @@ def order_create_invoice(*, order: Order, actor: AbstractBaseUser | None) -> Ord
         order=order,
         actor=actor,
         kind=OrderEvent.Kind.INVOICED,
-        detail=_("Rechnung %s") % order.invoice_number,
+        params=history.invoice(order.invoice_number),
     )
     if order.status in _INVOICE_ADVANCES_FROM:
         _set_status(order=order, actor=actor, status=OrderStatus.INVOICED)

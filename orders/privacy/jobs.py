@@ -59,7 +59,7 @@ def _enqueue(job: PrivacyJob) -> None:
 
 
 def _actor_of(job: PrivacyJob) -> Actor:
-    return Actor(user_id=job.requested_by_id, label=job.source, detail=f"Auftrag #{job.pk}")
+    return Actor(user_id=job.requested_by_id, label=job.source, job_id=job.pk)
 
 
 @transaction.atomic

@@ -37,6 +37,7 @@ from customers.models import (
     CustomerSource,
 )
 from customers.models import PrivacyState as S
+from orders import history
 from orders.models import Order, OrderEvent, OrderMessage, purge_date_for
 from orders.privacy.fields import (
     ADDRESS_FIELDS,
@@ -67,7 +68,7 @@ SKIP_REASON = {
 class Actor:
     user_id: int | None = None
     label: str = ""
-    detail: str = ""
+    job_id: int | None = None
 
 
 @dataclass
@@ -256,21 +257,19 @@ def _blank_contact_rows(customer_ids) -> None:
 
 def record_events(orders, *, kind: str, now: datetime.datetime, actor: Actor, purge_on=None) -> int:
     """One history event per order (a queryset or ids), in one statement; no personal data."""
+    params = history.privacy(
+        job_id=actor.job_id,
+        restorable_until=purge_on - datetime.timedelta(days=1) if purge_on else None,
+    )
     return insert_events_for(
         orders,
         kind=kind,
         created_at=now,
         actor_id=actor.user_id,
         actor_label=actor.label,
-        detail=_event_detail(actor, purge_on),
+        detail=history.event_detail(params)[:200],
+        params=params,
     )
-
-
-def _event_detail(actor: Actor, purge_on: datetime.date | None = None) -> str:
-    parts = [actor.detail] if actor.detail else []
-    if purge_on:
-        parts.append(f"wiederherstellbar bis {purge_on - datetime.timedelta(days=1):%d.%m.%Y}")
-    return " · ".join(parts)[:200]
 
 
 def restore_chunk(

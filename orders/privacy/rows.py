@@ -122,6 +122,7 @@ def insert_events_for(
     actor_id: int | None,
     actor_label: str,
     detail: str,
+    params: dict,
 ) -> int:
     """One history event per order (a queryset, or order ids the caller holds locked), written by
     the database in one statement."""
@@ -149,14 +150,17 @@ def insert_events_for(
             actor_id=actor_id,
             actor_label=actor_label,
             detail=detail,
+            params=params,
         )
     meta = OrderEvent._meta
-    columns = ["order_id", "kind", "created_at", "actor_id", "actor_label", "detail"]
+    columns = ["order_id", "kind", "created_at", "actor_id", "actor_label", "detail", "params"]
     created = meta.get_field("created_at").get_db_prep_value(created_at, connection)
+    as_json = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
     sql = (
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
-        f"SELECT o.{pk}, %s, %s, %s, %s, %s FROM {source}"
+        f"SELECT o.{pk}, %s, %s, %s, %s, %s, {as_json} FROM {source}"
     )
+    values = [kind, created, actor_id, actor_label, detail, json.dumps(params)]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [kind, created, actor_id, actor_label, detail, *inner_params])
+        cursor.execute(sql, [*values, *inner_params])
         return cursor.rowcount

@@ -71,7 +71,17 @@ def test_a_locked_order_is_read_only_and_comes_back_after_a_restore(page: Page, 
     expect(history.get_by_text("Kundendaten wiederhergestellt")).to_be_visible()
     expect(history).to_contain_text(re.compile(r"\d\d\.\d\d\.\d{4} \d\d:\d\d"))
     expect(history).to_contain_text("haendlerin")
+    expect(history).to_contain_text(
+        re.compile(r"Auftrag #\d+ · wiederherstellbar bis 31\.12\.\d{4}")
+    )
     screenshot(page, "locked_order_history")
+    # The same entries for an English reader (the switch in the header keeps the page).
+    page.get_by_label("Sprache").select_option("en")
+    expect(history).to_contain_text(re.compile(r"Job #\d+ · restorable until 12/31/\d{4}"))
+    expect(history).to_contain_text("Customer data restored")
+    screenshot(page, "locked_order_history_en")
+    page.get_by_label("Language").select_option("de")
+    expect(page.get_by_role("link", name="Details")).to_be_visible()
 
     page.get_by_role("link", name="Details").click()
     page.get_by_role("button", name="Anonymisieren").click()

@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from coldstorage import keys
 from customers.models import ANONYMIZED, PrivacyState
-from orders.models import Order, OrderEvent, PrivacyJob
+from orders.models import Order, OrderEvent, OrderStatus, PrivacyJob
 from orders.privacy.jobs import privacy_job_run
+from orders.services import order_ship
 from tests.factories import OrderFactory, UserFactory
 from tests.privacy.conftest import BOTH, anonymize, fresh, restore
 
@@ -422,6 +423,27 @@ def test_the_history_lists_privacy_events_with_local_times_and_who(merchant_clie
     for row in rows.values():
         assert merchant.get_username() in row
     assert 'class="event-kind kind-restored"' in response.text
+
+
+@pytest.mark.django_db(transaction=True, databases=BOTH)
+def test_the_history_speaks_the_readers_language(merchant_client, merchant):
+    order = OrderFactory(status=OrderStatus.PAID)
+    order_ship(order=order, actor=merchant, tracking_number="00340434161234567890")
+    with _local_time(2024, 3, 5, 14, 30):
+        job = anonymize(order, user=merchant)
+
+    # Written by German services and jobs; read by an English browser.
+    html = merchant_client.get(_detail(order), {"tab": "history"}, HTTP_ACCEPT_LANGUAGE="en").text
+
+    anonymized = re.search(r'<tr class="event-anonymized">(.*?)</tr>', html, re.S).group(1)
+    assert f"Job #{job.pk} · restorable until 12/31/2034" in anonymized
+    status = re.search(r'<tr class="event-status_changed">(.*?)</tr>', html, re.S).group(1)
+    assert "Status: Paid → Shipped" in status
+    assert "Bezahlt" not in html and "wiederherstellbar" not in html
+    # The stored text stays German, for the raw table and older readers.
+    event = OrderEvent.objects.get(order=order, kind=OrderEvent.Kind.ANONYMIZED)
+    assert event.detail == f"Auftrag #{job.pk} · wiederherstellbar bis 31.12.2034"
+    assert event.params == {"job": job.pk, "restorable_until": "2034-12-31"}
 
 
 def test_the_history_names_the_system_when_no_user_acted(merchant_client):

@@ -1,0 +1,13 @@
+"""Template filter for an order's history: what an entry says, in the reader's language."""
+
+from django import template
+
+from orders import history
+
+register = template.Library()
+
+
+@register.filter
+def event_detail(event) -> str:
+    """Rendered from the entry's facts; older entries without any keep their stored text."""
+    return history.event_detail(event.params) or event.detail
