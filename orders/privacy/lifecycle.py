@@ -305,7 +305,7 @@ def restore_chunk(
                 privacy_state=S.ANONYMIZED,
             ).values_list("pk", flat=True)
         )
-        customer_ids = list(
+        anonymized_customers = list(
             Customer.objects.filter(
                 pk__in_ids={row[2] for row in rows}, privacy_state=S.ANONYMIZED
             ).values_list("pk", flat=True)
@@ -314,11 +314,12 @@ def restore_chunk(
         # come back with the customer.
         spare_customer = dict(
             Address.objects.filter(
-                customer_id__in_ids=set(customer_ids), privacy_state=S.ANONYMIZED
+                customer_id__in_ids=set(anonymized_customers), privacy_state=S.ANONYMIZED
             ).values_list("pk", "customer_id")
         )
         for pair in Order.objects.filter(
-            customer_id__in_ids=set(customer_ids), privacy_state__in=(S.ANONYMIZED, S.PURGED)
+            customer_id__in_ids=set(anonymized_customers),
+            privacy_state__in=(S.ANONYMIZED, S.PURGED),
         ).values_list("billing_address_id", "shipping_address_id"):
             for address in pair:
                 spare_customer.pop(address, None)
@@ -329,14 +330,14 @@ def restore_chunk(
             kind=ColdRecord.Kind.ADDRESS, ids={*address_ids, *spare}, broken=broken
         )
         taken_customers = cold_records_take(
-            kind=ColdRecord.Kind.CUSTOMER, ids=customer_ids, broken=broken
+            kind=ColdRecord.Kind.CUSTOMER, ids=anonymized_customers, broken=broken
         )
         address_payloads, customer_payloads = taken_addresses.payloads, taken_customers.payloads
 
         # An order whose data (or whose address's or customer's data) is not in cold storage
         # cannot be restored; it goes back to "anonymized" and the job reports it.
         missing_addresses = set(address_ids) - set(address_payloads)
-        missing_customers = set(customer_ids) - set(customer_payloads)
+        missing_customers = set(anonymized_customers) - set(customer_payloads)
         good, failed = [], []
         for row in rows:
             if (
