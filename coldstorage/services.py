@@ -178,7 +178,6 @@ class TakenRecords:
     """Records deleted by `cold_records_take` (not yet committed): payloads by object id, and the
     stored rows, to put back what is not restored after all."""
 
-    kind: str
     payloads: dict[int, dict] = field(default_factory=dict)
     rows: dict[int, tuple] = field(default_factory=dict)
 
@@ -192,7 +191,7 @@ def cold_records_take(*, kind: str, ids: Iterable[int], broken: set[int]) -> Tak
     `broken`; what the caller does not restore after all it returns with `cold_records_put_back`.
     """
     ring = cold_keyring()
-    taken = TakenRecords(kind=kind)
+    taken = TakenRecords()
     ids = set(ids)
     if not ids:
         return taken
