@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from coldstorage.keys import KeyConfigurationError
 from customers.admin import PRIVACY_FIELDS, LockedParentInline, PersonalDataAdmin
 from customers.forms import ForgetsCardNumbersMixin
+from orders import history
 from orders.forms import MAX_PRIVACY_SELECTION
 from orders.models import (
     NumberSequence,
@@ -30,7 +31,6 @@ from orders.models import (
 from orders.privacy.jobs import privacy_job_anonymize, privacy_job_restore
 from orders.privacy.selection import Selection
 from orders.privacy.summary import summary_items
-from orders.templatetags.order_history import event_detail
 
 #: The job's "Quelle" for actions started in the support admin.
 ADMIN_SOURCE = "Admin"
@@ -85,7 +85,7 @@ class OrderEventInline(ReadOnlyAdminMixin, admin.TabularInline):
 
     @admin.display(description=_("Details"))
     def detail_display(self, obj: OrderEvent) -> str:
-        return event_detail(obj)
+        return history.entry_text(obj)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
@@ -234,7 +234,7 @@ class OrderEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("Details"))
     def detail_display(self, obj: OrderEvent) -> str:
-        return event_detail(obj)
+        return history.entry_text(obj)
 
 
 @admin.register(PrivacyJob)

@@ -2,8 +2,8 @@
 
 An entry keeps the facts it describes in `OrderEvent.params` (states, field names, numbers, job ids,
 dates – never personal data) and, for older entries and readers of the raw table, the text rendered
-when it was written (`OrderEvent.detail`). The page shows `event_detail(params)` in the language of
-whoever looks at it.
+when it was written (`OrderEvent.detail`). The page and the admin show `entry_text(event)`, in the
+language of whoever looks at it.
 """
 
 import datetime
@@ -14,7 +14,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from customers.models import Address
-from orders.models import Order, OrderStatus
+from orders.models import Order, OrderEvent, OrderStatus
+
+_STORED_LENGTH = OrderEvent._meta.get_field("detail").max_length
 
 
 def status_change(old: str, new: str) -> dict:
@@ -38,6 +40,17 @@ def privacy(*, job_id: int | None, restorable_until: datetime.date | None = None
     if restorable_until is not None:
         params["restorable_until"] = restorable_until.isoformat()
     return params
+
+
+def entry_text(event: OrderEvent) -> str:
+    """What the entry says to the reader: rendered from its facts, or, for older entries without
+    any, the text stored when it was written."""
+    return event_detail(event.params) or event.detail
+
+
+def stored_detail(params: Mapping) -> str:
+    """The text stored with a new entry (in the writer's language), for the raw table."""
+    return event_detail(params)[:_STORED_LENGTH]
 
 
 def event_detail(params: Mapping) -> str:

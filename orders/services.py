@@ -14,8 +14,6 @@ from orders import history
 from orders.forms import ADDRESS_FIELDS, ORDER_EDIT_FIELDS
 from orders.models import NumberSequence, Order, OrderEvent, OrderStatus
 
-_DETAIL_MAX_LENGTH = OrderEvent._meta.get_field("detail").max_length
-
 #: Invoicing moves an order forward only from these states; a shipped order stays shipped.
 _INVOICE_ADVANCES_FROM = (OrderStatus.NEW, OrderStatus.PAID)
 
@@ -36,7 +34,7 @@ def _event(
         kind=kind,
         actor=actor,
         params=params,
-        detail=history.event_detail(params)[:_DETAIL_MAX_LENGTH],
+        detail=history.stored_detail(params),
     )
 
 

@@ -95,13 +95,6 @@ def _lock_customers_of(order_ids) -> list[int]:
     )
 
 
-def _lock_chunk_customers(order_ids, customer_ids) -> set[int]:
-    """Locks the chunk's customers: the ones the job's plan names, or else those of the orders."""
-    if customer_ids is None:
-        return set(_lock_customers_of(order_ids))
-    return set(_lock_customers(customer_ids))
-
-
 def _lock_stray_customers(rows, locked: set[int]) -> None:
     """Locks customers the orders name that were not locked yet: an order moved to another
     customer (in the admin) after the job read its plan. Rare; out of id order, but PostgreSQL
@@ -134,15 +127,15 @@ def _customer_payloads(customer_ids) -> dict[int, dict]:
 
 
 def anonymize_chunk(
-    order_ids, *, customer_ids=None, now: datetime.datetime, actor: Actor
+    order_ids, *, customer_ids, now: datetime.datetime, actor: Actor
 ) -> ChunkResult:
     """Anonymizes the active orders among `order_ids`, and the addresses and customers that are
-    left without a non-anonymized order. `customer_ids`: the orders' customers, when the caller
-    knows them (saves a query). Call inside no transaction; commits itself."""
+    left without a non-anonymized order. `customer_ids`: the orders' customers, as the job's plan
+    names them (locked first). Call inside no transaction; commits itself."""
     result = ChunkResult()
     purge_on = purge_date_for(now)
     with transaction.atomic():
-        locked = _lock_chunk_customers(order_ids, customer_ids)
+        locked = set(_lock_customers(customer_ids))
         rows = list(
             Order.objects.filter(pk__in_ids=set(order_ids))
             .order_by("pk")
@@ -267,13 +260,13 @@ def record_events(orders, *, kind: str, now: datetime.datetime, actor: Actor, pu
         created_at=now,
         actor_id=actor.user_id,
         actor_label=actor.label,
-        detail=history.event_detail(params)[:200],
+        detail=history.stored_detail(params),
         params=params,
     )
 
 
 def restore_chunk(
-    order_ids, *, customer_ids=None, job_id: int, now: datetime.datetime, actor: Actor
+    order_ids, *, customer_ids, job_id: int, now: datetime.datetime, actor: Actor
 ) -> ChunkResult:
     """Writes back the personal data of this job's restoring orders among `order_ids`, with their
     anonymized addresses and customers, and takes their cold records out of cold storage.
@@ -283,7 +276,7 @@ def restore_chunk(
     (a crash in between leaves spare records, which `finish_restored` deletes)."""
     result = ChunkResult()
     with transaction.atomic():
-        locked = _lock_chunk_customers(order_ids, customer_ids)
+        locked = set(_lock_customers(customer_ids))
         rows = list(
             Order.objects.filter(
                 pk__in_ids=set(order_ids), privacy_state=S.RESTORING, privacy_job_id=job_id

@@ -9,5 +9,4 @@ register = template.Library()
 
 @register.filter
 def event_detail(event) -> str:
-    """Rendered from the entry's facts; older entries without any keep their stored text."""
-    return history.event_detail(event.params) or event.detail
+    return history.entry_text(event)
