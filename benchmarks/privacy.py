@@ -107,9 +107,9 @@ def naive_anonymize(order_ids: list[int]) -> float:
                 for message in order.messages.all():
                     message.body = ANONYMIZED
                     message.save()
-                for address in {order.billing_address, order.shipping_address}:
-                    users = Order.objects.filter(billing_address=address) | Order.objects.filter(
-                        shipping_address=address
+                for address in {order.billing_entry, order.shipping_entry}:
+                    users = Order.objects.filter(billing_entry=address) | Order.objects.filter(
+                        shipping_entry=address
                     )
                     if all(o.privacy_state != PrivacyState.ACTIVE for o in users):
                         store(

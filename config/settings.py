@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "django_q",
+    "django_countries",
     "channels",
     "customers",
     "orders",

@@ -43,6 +43,9 @@ class ForgetsCardNumbersMixin:
 
 
 class CustomerForm(ForgetsCardNumbersMixin, forms.ModelForm):
+    # The version the page was made from (customers.services.customer_update: no lost updates).
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
     class Meta:
         model = Customer
         fields = CUSTOMER_EDITABLE_FIELDS
@@ -54,6 +57,11 @@ class CustomerForm(ForgetsCardNumbersMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["extra_fields"].validators.append(reject_card_numbers_in_json)
+        self.initial.setdefault("version", self.instance.version)
+
+    def edited_fields(self) -> dict:
+        """The customer's own fields the page changed (the version is not one of them)."""
+        return {name: self.cleaned_data[name] for name in self.changed_data if name != "version"}
 
 
 class CustomerEmailForm(ForgetsCardNumbersMixin, forms.ModelForm):

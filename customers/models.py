@@ -1,5 +1,6 @@
 """Customers, their addresses and contact data, and the privacy state they share with orders."""
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -70,6 +71,17 @@ class Customer(PrivacyFields):
         validators=[reject_card_numbers],
     )
     created_at = models.DateTimeField(_("angelegt"), auto_now_add=True)
+    # Counts the saves of the customer page: a page saved from an older version is refused
+    # instead of overwriting what `modified_by` saved meanwhile.
+    version = models.PositiveIntegerField(_("Version"), default=1, db_default=1)
+    modified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("zuletzt geändert von"),
+    )
 
     class Meta:
         ordering = ["-number"]

@@ -51,6 +51,27 @@ class CustomerLockedError(Exception):
         super().__init__(self.message)
 
 
+class CustomerChangedError(Exception):
+    """The page was saved from an older version of the customer; nothing was changed."""
+
+    def __init__(self, customer: Customer):
+        who = customer.modified_by.get_username() if customer.modified_by_id else None
+        if who:
+            message = _(
+                "Kunde %(number)s wurde inzwischen von %(who)s geändert. Ihre Eingaben wurden "
+                "nicht gespeichert: Bitte laden Sie die Seite neu und tragen Sie Ihre Änderungen "
+                "erneut ein."
+            )
+        else:
+            message = _(
+                "Kunde %(number)s wurde inzwischen geändert. Ihre Eingaben wurden nicht "
+                "gespeichert: Bitte laden Sie die Seite neu und tragen Sie Ihre Änderungen "
+                "erneut ein."
+            )
+        self.message = message % {"number": customer.number, "who": who}
+        super().__init__(self.message)
+
+
 @dataclass(frozen=True)
 class RowEdit:
     """One submitted row of a customer's emails, phones or addresses.
@@ -90,16 +111,21 @@ def customer_update(
     customer: Customer,
     actor,
     fields: Mapping[str, Any],
+    version: int | None = None,
     emails: Sequence[RowEdit] = (),
     phones: Sequence[RowEdit] = (),
     addresses: Sequence[RowEdit] = (),
 ) -> Customer:
     """Saves the customer's own fields and its emails, phones and addresses in one transaction.
+    `version`: the customer's version the page was made from (the customer page passes it).
 
-    Raises CustomerLockedError when any piece is anonymized, ValidationError for invalid values
-    (card numbers included); either way nothing is written.
+    Raises CustomerLockedError when any piece is anonymized, CustomerChangedError when someone
+    saved the customer after `version`, ValidationError for invalid values (card numbers
+    included); in every case nothing is written.
     """
     locked = customer_lock_for_edit(customer_id=customer.pk)
+    if version is not None and locked.version != version:
+        raise CustomerChangedError(locked)
     unknown = set(fields) - set(CUSTOMER_EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
@@ -107,11 +133,15 @@ def customer_update(
         for name, value in fields.items():
             setattr(locked, name, value)
         locked.full_clean()
-        locked.save(update_fields=list(fields))
 
     _save_rows(locked, CustomerEmail, emails, protected=False)
     _save_rows(locked, CustomerPhone, phones, protected=False)
     _save_rows(locked, Address, addresses, protected=True)
+    if fields or emails or phones or addresses:
+        locked.version = models.F("version") + 1
+        locked.modified_by = actor if getattr(actor, "pk", None) else None
+        locked.save(update_fields=[*fields, "version", "modified_by"])
+        locked.refresh_from_db(fields=["version"])
 
     # Ids only: the log never carries personal data.
     logger.info("customer %s edited by user %s", locked.pk, getattr(actor, "pk", None) or "system")

@@ -20,6 +20,7 @@ from customers.models import (
 )
 from customers.services import (
     CUSTOMER_EDITABLE_FIELDS,
+    CustomerChangedError,
     CustomerLockedError,
     customer_edit_refusal,
     customer_update,
@@ -147,12 +148,13 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 customer_update(
                     customer=customer,
                     actor=request.user,
-                    fields={name: form.cleaned_data[name] for name in form.changed_data},
+                    fields=form.edited_fields(),
+                    version=form.cleaned_data["version"],
                     emails=row_edits(email_formset),
                     phones=row_edits(phone_formset),
                     addresses=row_edits(address_formset),
                 )
-            except CustomerLockedError as exc:
+            except (CustomerLockedError, CustomerChangedError) as exc:
                 messages.error(request, exc.message)
                 return redirect("customers:detail", pk=customer.pk)
             except ValidationError as exc:

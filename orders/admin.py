@@ -20,6 +20,7 @@ from customers.forms import ForgetsCardNumbersMixin
 from orders import history
 from orders.forms import MAX_PRIVACY_SELECTION
 from orders.models import (
+    ORDER_ADDRESS_ROLES,
     NumberSequence,
     Order,
     OrderEvent,
@@ -113,13 +114,65 @@ class OrderAdmin(PersonalDataAdmin):
         "total_display",
     )
     list_filter = ("channel", "status", "privacy_state")
-    list_select_related = ("channel", "billing_address")
+    list_select_related = ("channel",)
     search_fields = ("number__exact", "external_number__exact")
     date_hierarchy = "order_date"
-    raw_id_fields = ("customer", "billing_address", "shipping_address", "privacy_job")
-    readonly_fields = (*PRIVACY_FIELDS, "restored_at", "privacy_job", "created_at")
+    raw_id_fields = ("customer", "billing_entry", "shipping_entry", "privacy_job")
+    readonly_fields = (*PRIVACY_FIELDS, "restored_at", "privacy_job", "created_at", "version")
     inlines = (OrderItemInline, OrderMessageInline, OrderEventInline)
     actions = ("anonymize_orders", "restore_orders")
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "number",
+                    "channel",
+                    "external_number",
+                    "customer",
+                    "status",
+                    ("order_date", "payment_date"),
+                    ("invoice_date", "delivery_date"),
+                    ("total", "currency"),
+                    "payment_method",
+                    "invoice_number",
+                )
+            },
+        ),
+        (_("Kontakt"), {"fields": ("buyer_email", "buyer_phone", "tracking_number", "notes")}),
+        *(
+            (
+                label,
+                {
+                    "fields": (
+                        f"{role}_entry",
+                        (f"{role}_first_name", f"{role}_last_name"),
+                        f"{role}_company",
+                        (f"{role}_street", f"{role}_house_number"),
+                        f"{role}_line2",
+                        (f"{role}_postcode", f"{role}_city"),
+                        (f"{role}_state", f"{role}_country"),
+                    )
+                },
+            )
+            for role, label in ORDER_ADDRESS_ROLES.items()
+        ),
+        (
+            _("Datenschutz"),
+            {"fields": (*PRIVACY_FIELDS, "restored_at", "privacy_job", "created_at", "version")},
+        ),
+    )
+
+    def get_fieldsets(self, request, obj=None):
+        if not self.is_locked(obj):
+            return super().get_fieldsets(request, obj)
+        # An anonymized order does not show which address-book entries it came from: an entry
+        # that other orders still use would show the buyer's name and address.
+        entries = {f"{role}_entry" for role in ORDER_ADDRESS_ROLES}
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f not in entries]})
+            for name, options in super().get_fieldsets(request, obj)
+        ]
 
     @admin.display(description=_("Summe"), ordering="total")
     def total_display(self, obj: Order) -> str:

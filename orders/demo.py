@@ -19,7 +19,16 @@ from zoneinfo import ZoneInfo
 
 from channels.models import Channel
 from customers.models import Address, Customer, CustomerEmail, CustomerPhone, CustomerSource
-from orders.models import Order, OrderEvent, OrderItem, OrderMessage, OrderStatus
+from orders.invoicing import InvoiceLine, invoice_document
+from orders.models import (
+    ORDER_ADDRESS_FIELDS,
+    Invoice,
+    Order,
+    OrderEvent,
+    OrderItem,
+    OrderMessage,
+    OrderStatus,
+)
 
 UTC = datetime.UTC
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -330,7 +339,7 @@ _STATUS_CUM = [(days, list(accumulate(weights))) for days, weights in STATUS_BY_
 LAYOUT = {
     Customer: ("id", "privacy_state", "anonymized_at", "purge_on", "number", "first_name",
                "last_name", "company", "vat_id", "birth_date", "extra_fields", "payment_method",
-               "psp_token", "created_at"),
+               "psp_token", "created_at", "version", "modified_by_id"),
     CustomerEmail: ("id", "customer_id", "email"),
     CustomerPhone: ("id", "customer_id", "number"),
     CustomerSource: ("id", "customer_id", "channel_id", "external_id"),
@@ -338,16 +347,20 @@ LAYOUT = {
               "last_name", "company", "street", "house_number", "line2", "postcode", "city",
               "state", "country"),
     Order: ("id", "privacy_state", "anonymized_at", "purge_on", "number", "channel_id",
-            "external_number", "customer_id", "billing_address_id", "shipping_address_id",
+            "external_number", "customer_id", "billing_entry_id", "shipping_entry_id",
             "order_date", "payment_date", "invoice_date", "delivery_date", "status", "total",
             "currency", "payment_method", "buyer_email", "buyer_phone", "notes", "invoice_number",
-            "tracking_number", "restored_at", "privacy_job_id", "created_at"),
+            "tracking_number", "restored_at", "privacy_job_id", "created_at", "version",
+            *(f"billing_{name}" for name in ORDER_ADDRESS_FIELDS),
+            *(f"shipping_{name}" for name in ORDER_ADDRESS_FIELDS)),
+    Invoice: ("id", "order_id", "number", "issued_at", "content", "buyer"),
     OrderItem: ("id", "order_id", "sku", "title", "quantity", "unit_price", "tax_rate"),
     OrderMessage: ("id", "order_id", "direction", "subject", "body", "sent_at"),
     OrderEvent: ("id", "order_id", "kind", "created_at", "actor_id", "actor_label", "detail",
                  "params"),
 }  # fmt: skip
 _INVOICE_NUMBER = LAYOUT[Order].index("invoice_number")
+_CREATED_AT = LAYOUT[Order].index("created_at")
 _CREATED = OrderEvent.Kind.CREATED.value
 
 _ASCII = str.maketrans(
@@ -389,19 +402,21 @@ class DemoChannel:
 @dataclass
 class Batch:
     rows: dict[type, list] = field(default_factory=lambda: {model: [] for model in LAYOUT})
-    invoice_years: list[tuple[list, int]] = field(default_factory=list)
+    # (order row, its invoice row, year of the invoice date)
+    invoice_years: list[tuple[list, list, int]] = field(default_factory=list)
 
     def invoice_counts(self) -> dict[int, int]:
         counts: dict[int, int] = {}
-        for _row, year in self.invoice_years:
+        for _row, _invoice, year in self.invoice_years:
             counts[year] = counts.get(year, 0) + 1
         return counts
 
     def number_invoices(self, first_by_year: dict[int, int]) -> None:
-        """Fills "RE-<year>-<n>" into the invoiced orders, counting up from the given numbers."""
+        """Fills "RE-<year>-<n>" into the invoiced orders and their invoices, counting up from
+        the given numbers."""
         following = dict(first_by_year)
-        for row, year in self.invoice_years:
-            row[_INVOICE_NUMBER] = f"RE-{year}-{following[year]:05d}"
+        for row, invoice, year in self.invoice_years:
+            row[_INVOICE_NUMBER] = invoice[2] = f"RE-{year}-{following[year]:05d}"
             following[year] += 1
 
     def count(self, model: type) -> int:
@@ -411,8 +426,8 @@ class Batch:
 class _CustomerState:
     """What later orders of a customer need: kept only while the customer has orders to come."""
 
-    __slots__ = ("addresses", "company", "emails", "first", "home", "id", "last", "payment",
-                 "phones", "sources")  # fmt: skip
+    __slots__ = ("address_values", "addresses", "company", "emails", "first", "home", "id",
+                 "last", "payment", "phones", "sources")  # fmt: skip
 
     def __init__(self, **values):
         for name, value in values.items():
@@ -539,6 +554,7 @@ class DemoGenerator:
         order_id = self.next_id(Order)
         total = Decimal(0)
         items = rows[OrderItem]
+        first_item = len(items)
         for _ in range(rng.choice((1, 1, 1, 2, 2, 3, 4))):
             title, sku, price, tax = rng.choice(PRODUCTS)
             variants = VARIANTS.get(sku)
@@ -564,19 +580,43 @@ class DemoGenerator:
             order_date, _dt(paid), _dt(invoiced), _dt(delivered), status, total, "EUR",
             payment_method, buyer_email, buyer_phone,
             rng.choice(NOTES) if rng.random() < 0.07 else "",
-            None, _tracking_number(rng, kind) if delivered else "", None, None, _dt(created),
+            None, _tracking_number(rng, kind) if delivered else "", None, None, _dt(created), 1,
+            *state.address_values[billing], *state.address_values[shipping],
         ]  # fmt: skip
         self.next_order_number += 1
         rows[Order].append(row)
         if invoiced is not None:
             batch.invoice_years.append(
-                (row, datetime.datetime.fromtimestamp(invoiced, BERLIN).year)
+                (
+                    row,
+                    self._invoice(batch, row, items[first_item:], _dt(invoiced)),
+                    datetime.datetime.fromtimestamp(invoiced, BERLIN).year,
+                )
             )
         rows[OrderEvent].append(
-            (self.next_id(OrderEvent), order_id, _CREATED, row[-1], None, "Import", "", {})
+            (self.next_id(OrderEvent), order_id, _CREATED, row[_CREATED_AT], None, "Import", "", {})
         )
         if rng.random() < 0.08:
             self._messages(rng, batch, order_id, row[6], state, ts)
+
+    def _invoice(self, batch: Batch, row: list, items: list, issued_at: datetime.datetime) -> list:
+        """The order's invoice, frozen as the invoicing service freezes it (number: later)."""
+        address_columns = len(ORDER_ADDRESS_FIELDS)
+        addresses = row[len(row) - 2 * address_columns :]
+        content, buyer = invoice_document(
+            order_number=row[4],
+            external_number=row[6],
+            order_date=row[10],
+            delivery_date=row[13],
+            currency=row[16],
+            payment_method=row[17],
+            items=[InvoiceLine(*item[2:]) for item in items],
+            billing=dict(zip(ORDER_ADDRESS_FIELDS, addresses[:address_columns], strict=True)),
+            shipping=dict(zip(ORDER_ADDRESS_FIELDS, addresses[address_columns:], strict=True)),
+        )
+        invoice = [self.next_id(Invoice), row[0], None, issued_at, content, buyer]
+        batch.rows[Invoice].append(invoice)
+        return invoice
 
     def _messages(self, rng, batch, order_id, external, state, ts) -> None:
         subject, body = rng.choice(BUYER_MESSAGES)
@@ -632,7 +672,7 @@ class DemoGenerator:
         created = _dt(min(ts + rng.uniform(60, 1200), self.now_ts))
         rows[Customer].append((
             customer_id, "active", None, None, self.next_customer_number, first, last, company,
-            vat_id, birth_date, extra, payment, token, created,
+            vat_id, birth_date, extra, payment, token, created, 1, None,
         ))  # fmt: skip
         self.next_customer_number += 1
 
@@ -665,6 +705,7 @@ class DemoGenerator:
         return _CustomerState(
             id=customer_id, first=first, last=last, company=company, emails=emails,
             phones=phones, addresses=address_ids, payment=payment,
+            address_values={row[0]: row[5:] for row in rows[Address][-len(address_ids):]},
             home=self.channels[self._home[ci]], sources=set(),
         )  # fmt: skip
 

@@ -5,12 +5,15 @@ import datetime
 from django import forms
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 
 from channels.models import Channel
-from customers.models import ADDRESS_PERSONAL_FIELDS, Address, PrivacyState
+from customers.forms import ForgetsCardNumbersMixin
+from customers.models import Address, PrivacyState
 from customers.validators import reject_card_numbers
-from orders.models import Order, OrderStatus
+from orders.models import ORDER_ADDRESS_FIELDS, Order, OrderAddress, OrderStatus
 from orders.privacy.selection import DATE_FIELDS, Selection
+from orders.services import ORDER_EDIT_FIELDS
 
 #: Sort keys offered in the list, mapped to their ORDER BY (always unique, so pages are stable).
 ORDER_LIST_SORTS: dict[str, tuple[str, ...]] = {
@@ -111,35 +114,62 @@ class OrderFilterForm(DateRangeMixin, forms.Form):
         return min(max(page, 1), MAX_ORDER_LIST_PAGE)
 
 
-ADDRESS_FIELDS = [*ADDRESS_PERSONAL_FIELDS, "country"]
+def country_choices() -> list[tuple[str, str]]:
+    """ISO 3166 countries by name in the reader's language (django-countries)."""
+    return [("", "–"), *countries]
 
 
-class AddressForm(forms.ModelForm):
-    """Validates an order's billing or shipping address; orders.services.order_update saves it."""
+class OrderAddressForm(ForgetsCardNumbersMixin, forms.ModelForm):
+    """An order's own billing or shipping address (the field definitions of an address-book
+    entry, which the order's columns share); orders.services.order_update saves it."""
+
+    country = forms.TypedChoiceField(
+        label=_("Land"),
+        choices=country_choices,
+        error_messages={
+            "required": _("Bitte ein Land wählen."),
+            "invalid_choice": _("Bitte ein Land aus der Liste wählen (ISO-Ländercode)."),
+        },
+    )
 
     class Meta:
         model = Address
-        fields = ADDRESS_FIELDS
+        fields = ORDER_ADDRESS_FIELDS
 
-    def clean_country(self) -> str:
-        country = self.cleaned_data["country"].strip().upper()
-        if len(country) != 2 or not country.isalpha():
-            raise forms.ValidationError(
-                _("Bitte den zweistelligen ISO-Ländercode angeben, z. B. DE.")
+    def __init__(self, *args, address: OrderAddress, role: str, **kwargs):
+        super().__init__(*args, initial=address.as_dict(), prefix=role, **kwargs)
+        self.role = role
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if self.role == "billing" and not (cleaned.get("last_name") or cleaned.get("company")):
+            self.add_error(
+                "last_name", _("Eine Rechnungsadresse braucht einen Nachnamen oder eine Firma.")
             )
-        return country
+        return cleaned
 
 
-ORDER_EDIT_FIELDS = ["buyer_email", "buyer_phone", "status", "notes"]
+class OrderEditForm(ForgetsCardNumbersMixin, forms.ModelForm):
+    """Contact, status and notes of an order; orders.services.order_update saves them. The
+    version the page was made from comes back with it (no lost updates)."""
 
-
-class OrderEditForm(forms.ModelForm):
-    """Contact, status and notes of an order; orders.services.order_update saves them."""
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    buyer_email = forms.EmailField(
+        label=Order._meta.get_field("buyer_email").verbose_name,
+        required=False,
+        max_length=Order._meta.get_field("buyer_email").max_length,
+        validators=[reject_card_numbers],
+        error_messages={"invalid": _("Bitte eine gültige E-Mail-Adresse angeben.")},
+    )
 
     class Meta:
         model = Order
         fields = ORDER_EDIT_FIELDS
         widgets = {"notes": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("version", self.instance.version)
 
 
 class OrderShipForm(forms.Form):
@@ -150,6 +180,10 @@ class OrderShipForm(forms.Form):
         # Not a model form: the model field's card-number check has to be repeated here.
         validators=[reject_card_numbers],
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    # Asked for when the order was shipped before: its tracking number is replaced only then.
+    replace_tracking = forms.BooleanField(
+        label=_("Bisherige Sendungsnummer ersetzen"), required=False
     )
 
 

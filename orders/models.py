@@ -1,15 +1,23 @@
-"""Orders, their items, messages and history, and the privacy jobs that act on them."""
+"""Orders, their own addresses, items, messages, invoices and history, and the privacy jobs."""
 
 import datetime
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import ANONYMIZED, Address, PrivacyFields, PrivacyState
+from customers.models import (
+    ADDRESS_PERSONAL_FIELDS,
+    ANONYMIZED,
+    Address,
+    PrivacyFields,
+    PrivacyState,
+)
 from customers.validators import reject_card_numbers
 
 
@@ -55,7 +63,7 @@ class OrderQuerySet(models.QuerySet):
         return self.filter(privacy_state=PrivacyState.ANONYMIZED)
 
     def for_list(self):
-        return self.select_related("channel", "customer", "billing_address")
+        return self.select_related("channel", "customer")
 
     def due_for_anonymization(
         self,
@@ -103,17 +111,24 @@ class Order(PrivacyFields):
         related_name="orders",
         verbose_name=_("Kunde"),
     )
-    billing_address = models.ForeignKey(
+    # The customer's address-book entries the order's own addresses were copied from (ids only;
+    # an entry is anonymized once every order that came from it is, SPEC 6). The order shows and
+    # prints its own copies below, never these.
+    billing_entry = models.ForeignKey(
         "customers.Address",
-        on_delete=models.PROTECT,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="billing_orders",
-        verbose_name=_("Rechnungsadresse"),
+        verbose_name=_("Rechnungsadresse aus dem Adressbuch"),
     )
-    shipping_address = models.ForeignKey(
+    shipping_entry = models.ForeignKey(
         "customers.Address",
-        on_delete=models.PROTECT,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="shipping_orders",
-        verbose_name=_("Lieferadresse"),
+        verbose_name=_("Lieferadresse aus dem Adressbuch"),
     )
     order_date = models.DateTimeField(_("Auftragsdatum"))
     payment_date = models.DateTimeField(_("Zahldatum"), null=True, blank=True)
@@ -150,6 +165,9 @@ class Order(PrivacyFields):
         db_index=False,  # the partial index below covers the few orders that have one
     )
     created_at = models.DateTimeField(_("importiert am"), auto_now_add=True)
+    # Counts the saves of the edit page, invoicing and shipping: a page saved from an older
+    # version is refused instead of overwriting what someone else saved meanwhile.
+    version = models.PositiveIntegerField(_("Version"), default=1, db_default=1)
 
     objects = OrderQuerySet.as_manager()
 
@@ -183,9 +201,9 @@ class Order(PrivacyFields):
 
     def clean(self) -> None:
         super().clean()
-        # Addresses are anonymized by who uses them; the privacy engine relies on an order using
-        # addresses of its own customer only.
-        for field in ("billing_address", "shipping_address"):
+        # Address-book entries are anonymized by the orders that came from them; the privacy
+        # engine relies on an order naming entries of its own customer only.
+        for field in ("billing_entry", "shipping_entry"):
             address_id = getattr(self, f"{field}_id")
             if address_id and self.customer_id:
                 owner = Address.objects.filter(pk=address_id).values_list("customer_id", flat=True)
@@ -200,10 +218,107 @@ class Order(PrivacyFields):
             raise OrderLockedError(self)
 
     @property
+    def billing_address(self) -> "OrderAddress":
+        return OrderAddress.of(self, "billing")
+
+    @property
+    def shipping_address(self) -> "OrderAddress":
+        return OrderAddress.of(self, "shipping")
+
+    @property
     def customer_name(self) -> str:
         if self.privacy_state != PrivacyState.ACTIVE:
             return ANONYMIZED
         return self.billing_address.full_name
+
+
+#: The fields of an order address, in the order of an address-book entry's.
+ORDER_ADDRESS_FIELDS = (*ADDRESS_PERSONAL_FIELDS, "country")
+ORDER_ADDRESS_ROLES = {"billing": _("Rechnungsadresse"), "shipping": _("Lieferadresse")}
+
+
+def order_address_columns(role: str, fields=ORDER_ADDRESS_FIELDS) -> list[str]:
+    """The order's field names of one role's address: billing_first_name, …"""
+    return [f"{role}_{name}" for name in fields]
+
+
+# An order's own billing and shipping address are columns of the order row (billing_first_name
+# … shipping_country), made from the address-book entry's field definitions. In the row rather
+# than in a table of their own: anonymizing and restoring rewrite the order row anyway, so its
+# addresses cost no extra statement, lock or index entry (docs/order-addresses.md).
+def _order_address_field(name: str, role_label) -> models.Field:
+    _name, _path, args, kwargs = Address._meta.get_field(name).deconstruct()
+    kwargs["verbose_name"] = format_lazy("{} ({})", kwargs["verbose_name"], role_label)
+    if name == "country":
+        kwargs["default"] = ""  # for the migration; forms and the admin require a country
+    return type(Address._meta.get_field(name))(*args, **kwargs)
+
+
+for _role, _role_label in ORDER_ADDRESS_ROLES.items():
+    for _name in ORDER_ADDRESS_FIELDS:
+        Order.add_to_class(f"{_role}_{_name}", _order_address_field(_name, _role_label))
+del _role, _role_label, _name
+
+
+@dataclass(frozen=True)
+class OrderAddress:
+    """One of an order's own addresses, read from its columns (templates, invoices, exports)."""
+
+    first_name: str = ""
+    last_name: str = ""
+    company: str = ""
+    street: str = ""
+    house_number: str = ""
+    line2: str = ""
+    postcode: str = ""
+    city: str = ""
+    state: str = ""
+    country: str = ""
+
+    @classmethod
+    def of(cls, order: "Order", role: str) -> "OrderAddress":
+        return cls(**{name: getattr(order, f"{role}_{name}") for name in ORDER_ADDRESS_FIELDS})
+
+    @classmethod
+    def from_entry(cls, entry: Address) -> "OrderAddress":
+        return cls(**{name: getattr(entry, name) for name in ORDER_ADDRESS_FIELDS})
+
+    def as_dict(self) -> dict[str, str]:
+        return {name: getattr(self, name) for name in ORDER_ADDRESS_FIELDS}
+
+    def columns(self, role: str) -> dict[str, str]:
+        """The values as the order's fields of `role` (for Order(**…) and updates)."""
+        return {f"{role}_{name}": getattr(self, name) for name in ORDER_ADDRESS_FIELDS}
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip() or self.company
+
+    def __str__(self) -> str:
+        return f"{self.full_name}, {self.postcode} {self.city} ({self.country})"
+
+
+class Invoice(models.Model):
+    """An issued invoice exactly as it was issued (GoBD): later edits of the order, its items or
+    the customer never change it. `content` holds what it says apart from the buyer (seller,
+    numbers, dates, items, totals: no personal data); `buyer` holds the buyer's addresses, which
+    move into the order's cold record when the order is anonymized (countries stay)."""
+
+    order = models.OneToOneField(
+        Order, on_delete=models.CASCADE, related_name="invoice", verbose_name=_("Bestellung")
+    )
+    number = models.CharField(_("Rechnungsnummer"), max_length=30, unique=True)
+    issued_at = models.DateTimeField(_("ausgestellt am"))
+    content = models.JSONField(_("Inhalt"), default=dict)
+    buyer = models.JSONField(_("Rechnungsempfänger"), default=dict)
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        verbose_name = _("Rechnung")
+        verbose_name_plural = _("Rechnungen")
+
+    def __str__(self) -> str:
+        return self.number
 
 
 class OrderItem(models.Model):

@@ -1,9 +1,8 @@
-"""Reads for the merchant's order pages: the list page, its privacy actions, invoice figures."""
+"""Reads for the merchant's order pages: the list page and its privacy actions."""
 
 import datetime
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -13,11 +12,10 @@ from django.utils.translation import gettext as _
 from channels.models import Channel
 from customers.models import Address, CustomerEmail, PrivacyState
 from orders.forms import DEFAULT_ORDER_LIST_SORT, MAX_PRIVACY_SELECTION, ORDER_LIST_SORTS
-from orders.models import Order, OrderItem, OrderStatus, PrivacyJob
+from orders.models import Order, OrderStatus, PrivacyJob
 from orders.privacy.selection import Selection, SelectionError
 
 ORDER_LIST_PAGE_SIZE = 50
-CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -75,7 +73,7 @@ def _search_condition(q: str) -> Q:
         )
         if address_ids:
             ids.update(
-                orders.filter(billing_address_id__in_ids=address_ids).values_list("pk", flat=True)[
+                orders.filter(billing_entry_id__in_ids=address_ids, billing_last_name=q).values_list("pk", flat=True)[
                     :SEARCH_LIMIT
                 ]
             )
@@ -136,45 +134,9 @@ def order_list_page(
     ids = list(orders.values_list("pk", flat=True)[offset : offset + page_size + 1])
     has_next = len(ids) > page_size
     ids = ids[:page_size]
-    loaded = Order.objects.select_related("channel", "billing_address").in_bulk(ids)
+    loaded = Order.objects.select_related("channel").in_bulk(ids)
     rows = [loaded[pk] for pk in ids if pk in loaded]
     return OrderListPage(orders=rows, number=page, has_next=has_next)
-
-
-@dataclass(frozen=True)
-class TaxLine:
-    rate: Decimal
-    net: Decimal
-    tax: Decimal
-    gross: Decimal
-
-
-@dataclass(frozen=True)
-class InvoiceTotals:
-    tax_lines: list[TaxLine]
-    net: Decimal
-    tax: Decimal
-    gross: Decimal
-
-
-def order_invoice_totals(*, items: Iterable[OrderItem]) -> InvoiceTotals:
-    """Net, tax and gross per tax rate. Item prices are gross prices, as the channels send them."""
-    gross_by_rate: dict[Decimal, Decimal] = {}
-    for item in items:
-        gross_by_rate[item.tax_rate] = gross_by_rate.get(item.tax_rate, Decimal(0)) + (
-            item.line_total
-        )
-    tax_lines = []
-    for rate in sorted(gross_by_rate, reverse=True):
-        gross = gross_by_rate[rate].quantize(CENT, ROUND_HALF_UP)
-        tax = (gross * rate / (100 + rate)).quantize(CENT, ROUND_HALF_UP)
-        tax_lines.append(TaxLine(rate=rate, net=gross - tax, tax=tax, gross=gross))
-    return InvoiceTotals(
-        tax_lines=tax_lines,
-        net=sum((line.net for line in tax_lines), Decimal(0)),
-        tax=sum((line.tax for line in tax_lines), Decimal(0)),
-        gross=sum((line.gross for line in tax_lines), Decimal(0)),
-    )
 
 
 # --- Privacy actions of the list ("Mehr" → Anonymisieren / Wiederherstellen) -----------------

@@ -1,26 +1,73 @@
 """Use cases of the order edit page: edit, invoice, ship. Each runs in one transaction and logs."""
 
-import copy
 from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
-from customers.models import Address
 from orders import history
-from orders.forms import ADDRESS_FIELDS, ORDER_EDIT_FIELDS
-from orders.models import NumberSequence, Order, OrderEvent, OrderStatus
+from orders.invoicing import InvoiceLine, invoice_document
+from orders.models import (
+    ORDER_ADDRESS_FIELDS,
+    Invoice,
+    NumberSequence,
+    Order,
+    OrderEvent,
+    OrderStatus,
+)
+
+#: The order's own fields the edit page saves (besides its two addresses).
+ORDER_EDIT_FIELDS = ("buyer_email", "buyer_phone", "status", "notes")
 
 #: Invoicing moves an order forward only from these states; a shipped order stays shipped.
 _INVOICE_ADVANCES_FROM = (OrderStatus.NEW, OrderStatus.PAID)
 
 
-def _lock_order(order: Order) -> Order:
+class OrderRuleError(Exception):
+    """An action was refused by the order's state (cancelled, invoiced, shipped …); nothing
+    was changed. `code` tells the view which question to ask, if any."""
+
+    def __init__(self, message: str, *, code: str = "refused"):
+        self.message = message
+        self.code = code
+        super().__init__(message)
+
+
+class OrderChangedError(Exception):
+    """The page was saved from an older version of the order; nothing was changed."""
+
+    def __init__(self, order: Order):
+        last = order.events.exclude(actor=None, actor_label="").order_by("-created_at", "-id")
+        event = last.select_related("actor").first()
+        if event is not None:
+            self.message = _(
+                "Die Bestellung %(number)s wurde inzwischen von %(who)s geändert (%(when)s). "
+                "Ihre Eingaben wurden nicht gespeichert: Bitte laden Sie die Seite neu und "
+                "tragen Sie Ihre Änderungen erneut ein."
+            ) % {
+                "number": order.number,
+                "who": event.actor_display,
+                "when": date_format(timezone.localtime(event.created_at), "SHORT_DATETIME_FORMAT"),
+            }
+        else:
+            self.message = _(
+                "Die Bestellung %(number)s wurde inzwischen geändert. Ihre Eingaben wurden nicht "
+                "gespeichert: Bitte laden Sie die Seite neu und tragen Sie Ihre Änderungen "
+                "erneut ein."
+            ) % {"number": order.number}
+        super().__init__(self.message)
+
+
+def _lock_order(order: Order, *, version: int | None = None) -> Order:
     locked = Order.objects.select_for_update().get(pk=order.pk)
     locked.ensure_personal_data_available()
+    if version is not None and locked.version != version:
+        raise OrderChangedError(locked)
     return locked
 
 
@@ -46,30 +93,11 @@ def _set_status(*, order: Order, actor: AbstractBaseUser | None, status: str) ->
     _event(order=order, actor=actor, kind=OrderEvent.Kind.STATUS_CHANGED, params=params)
 
 
-def _changed_address_fields(address: Address, data: Mapping[str, Any]) -> list[str]:
-    return [name for name in ADDRESS_FIELDS if getattr(address, name) != data[name]]
-
-
-def _used_by_other_orders(*, order: Order, address: Address) -> bool:
-    return (
-        Order.objects.filter(Q(billing_address=address) | Q(shipping_address=address))
-        .exclude(pk=order.pk)
-        .exists()
-    )
-
-
-def _write_address(
-    *, address: Address, data: Mapping[str, Any], changed: list[str], as_copy: bool
-) -> Address:
-    for name in changed:
-        setattr(address, name, data[name])
-    if as_copy:
-        address.pk = None
-        address._state.adding = True
-        address.save(force_insert=True)
-    else:
-        address.save(update_fields=changed)
-    return address
+def _save(order: Order, fields: list[str]) -> None:
+    """Saves the fields and counts the version up, in the same statement."""
+    order.version = F("version") + 1
+    order.save(update_fields=[*fields, "version"])
+    order.refresh_from_db(fields=["version"])
 
 
 @transaction.atomic
@@ -77,77 +105,78 @@ def order_update(
     *,
     order: Order,
     actor: AbstractBaseUser | None,
+    version: int,
     billing: Mapping[str, Any],
     shipping: Mapping[str, Any],
     fields: Mapping[str, Any],
 ) -> Order:
-    """Saves the edit page: billing and shipping address, contact, status and notes.
+    """Saves the edit page: the order's own billing and shipping address, contact, status and
+    notes. `billing` and `shipping` hold ORDER_ADDRESS_FIELDS, `fields` ORDER_EDIT_FIELDS, all
+    of them validated; `version` is the order's version the page was made from.
 
-    `billing` and `shipping` hold the address fields (forms.ADDRESS_FIELDS), `fields` the
-    order's own (forms.ORDER_EDIT_FIELDS); all of them, already validated.
-
-    An address row belongs to the customer and may be printed on other orders and their
-    invoices: a changed address that another order (or the other role of this order) still
-    uses is written as a new address of the customer instead of being changed in place.
+    The addresses are the order's own copies: no other order and no address-book entry changes.
+    An issued invoice keeps what it says, so an invoiced order's billing address stays as it
+    was invoiced (a correction takes a cancellation invoice and a new one).
     """
-    order = _lock_order(order)
-    billing_row = Address.objects.select_for_update().get(pk=order.billing_address_id)
-    shared = order.shipping_address_id == order.billing_address_id
-    shipping_row = (
-        copy.copy(billing_row)
-        if shared
-        else Address.objects.select_for_update().get(pk=order.shipping_address_id)
-    )
-    billing_changes = _changed_address_fields(billing_row, billing)
-    shipping_changes = _changed_address_fields(shipping_row, shipping)
-
-    if shared and all(billing[name] == shipping[name] for name in ADDRESS_FIELDS):
-        # Still one address for both roles.
-        if billing_changes:
-            billing_row = _write_address(
-                address=billing_row,
-                data=billing,
-                changed=billing_changes,
-                as_copy=_used_by_other_orders(order=order, address=billing_row),
+    order = _lock_order(order, version=version)
+    changes = {
+        role: [
+            name for name in ORDER_ADDRESS_FIELDS if getattr(order, f"{role}_{name}") != data[name]
+        ]
+        for role, data in (("billing", billing), ("shipping", shipping))
+    }
+    if changes["billing"] and order.invoice_number:
+        raise OrderRuleError(
+            _(
+                "Die Rechnungsadresse von Bestellung %(number)s kann nicht mehr geändert werden: "
+                "Rechnung %(invoice)s ist ausgestellt und bleibt, wie sie ausgestellt wurde. "
+                "Eine Korrektur erfordert eine Stornorechnung und eine neue Rechnung."
             )
-        shipping_row = billing_row
-    else:
-        if billing_changes:
-            # When the two part ways, the role that keeps the old values keeps the row.
-            billing_row = _write_address(
-                address=billing_row,
-                data=billing,
-                changed=billing_changes,
-                as_copy=(shared and not shipping_changes)
-                or _used_by_other_orders(order=order, address=billing_row),
-            )
-        if shipping_changes:
-            shipping_row = _write_address(
-                address=shipping_row,
-                data=shipping,
-                changed=shipping_changes,
-                as_copy=shared or _used_by_other_orders(order=order, address=shipping_row),
-            )
-    order.billing_address = billing_row
-    order.shipping_address = shipping_row
-
-    own_fields = [name for name in ORDER_EDIT_FIELDS if name != "status"]
-    own_changes = [name for name in own_fields if getattr(order, name) != fields[name]]
+            % {"number": order.number, "invoice": order.invoice_number},
+            code="invoiced",
+        )
+    written = []
+    for role, data in (("billing", billing), ("shipping", shipping)):
+        for name in changes[role]:
+            setattr(order, f"{role}_{name}", data[name])
+            written.append(f"{role}_{name}")
+    own_changes = [
+        name
+        for name in ORDER_EDIT_FIELDS
+        if name != "status" and getattr(order, name) != fields[name]
+    ]
     for name in own_changes:
         setattr(order, name, fields[name])
+    status_before = order.status
     _set_status(order=order, actor=actor, status=fields["status"])
-    order.save()
-
-    if billing_changes or shipping_changes or own_changes:
+    if order.status != status_before:
+        written.append("status")
+    written += own_changes
+    if not written:
+        return order
+    _save(order, written)
+    if changes["billing"] or changes["shipping"] or own_changes:
         _event(
             order=order,
             actor=actor,
             kind=OrderEvent.Kind.EDITED,
             params=history.edit(
-                billing=billing_changes, shipping=shipping_changes, order=own_changes
+                billing=changes["billing"], shipping=changes["shipping"], order=own_changes
             ),
         )
     return order
+
+
+def _refuse_if_cancelled(order: Order, action: str) -> None:
+    if order.status == OrderStatus.CANCELLED:
+        raise OrderRuleError(
+            _(
+                "Bestellung %(number)s ist storniert und kann nicht %(action)s werden. Setzen Sie "
+                "zuerst einen anderen Status, falls die Stornierung ein Versehen war."
+            )
+            % {"number": order.number, "action": action},
+            code="cancelled",
+        )
 
 
 def _next_invoice_number(year: int) -> str:
@@ -161,13 +190,32 @@ def _next_invoice_number(year: int) -> str:
 
 @transaction.atomic
 def order_create_invoice(*, order: Order, actor: AbstractBaseUser | None) -> Order:
-    """Gives the order the next invoice number; an invoiced order keeps the one it has."""
+    """Issues the invoice: the next invoice number, and the invoice frozen as it reads now
+    (orders.invoicing). An invoiced order keeps the invoice it has."""
     order = _lock_order(order)
     if order.invoice_number:
         return order
+    _refuse_if_cancelled(order, _("berechnet"))
     now = timezone.now()
     order.invoice_number = _next_invoice_number(timezone.localtime(now).year)
     order.invoice_date = now
+    content, buyer = invoice_document(
+        order_number=order.number,
+        external_number=order.external_number,
+        order_date=order.order_date,
+        delivery_date=order.delivery_date,
+        currency=order.currency,
+        payment_method=order.payment_method,
+        items=[
+            InvoiceLine(item.sku, item.title, item.quantity, item.unit_price, item.tax_rate)
+            for item in order.items.all()
+        ],
+        billing=order.billing_address.as_dict(),
+        shipping=order.shipping_address.as_dict(),
+    )
+    Invoice.objects.create(
+        order=order, number=order.invoice_number, issued_at=now, content=content, buyer=buyer
+    )
     _event(
         order=order,
         actor=actor,
@@ -176,17 +224,40 @@ def order_create_invoice(*, order: Order, actor: AbstractBaseUser | None) -> Ord
     )
     if order.status in _INVOICE_ADVANCES_FROM:
         _set_status(order=order, actor=actor, status=OrderStatus.INVOICED)
-    order.save(update_fields=["invoice_number", "invoice_date", "status"])
+    _save(order, ["invoice_number", "invoice_date", "status"])
     return order
 
 
 @transaction.atomic
-def order_ship(*, order: Order, actor: AbstractBaseUser | None, tracking_number: str) -> Order:
-    """Records the shipment. The tracking number is personal data: it stays out of the history."""
+def order_ship(
+    *,
+    order: Order,
+    actor: AbstractBaseUser | None,
+    tracking_number: str,
+    replace_tracking: bool = False,
+) -> Order:
+    """Records the shipment. An order shipped before keeps its tracking number unless the
+    caller confirmed replacing it (`replace_tracking`). The tracking number is personal data:
+    it stays out of the history."""
     order = _lock_order(order)
+    _refuse_if_cancelled(order, _("versendet"))
+    if order.tracking_number and not replace_tracking:
+        raise OrderRuleError(
+            _(
+                "Bestellung %(number)s wurde bereits am %(date)s versendet. Soll die bisherige "
+                "Sendungsnummer ersetzt werden? Bitte bestätigen Sie das Ersetzen."
+            )
+            % {
+                "number": order.number,
+                "date": date_format(
+                    timezone.localtime(order.delivery_date or timezone.now()), "SHORT_DATE_FORMAT"
+                ),
+            },
+            code="confirm_replace",
+        )
     order.tracking_number = tracking_number
     order.delivery_date = timezone.now()
     _event(order=order, actor=actor, kind=OrderEvent.Kind.SHIPPED)
     _set_status(order=order, actor=actor, status=OrderStatus.SHIPPED)
-    order.save(update_fields=["tracking_number", "delivery_date", "status"])
+    _save(order, ["tracking_number", "delivery_date", "status"])
     return order

@@ -19,32 +19,35 @@ from coldstorage.keys import KeyConfigurationError
 from customers.models import PrivacyState
 from orders.forms import (
     DEFAULT_ORDER_LIST_SORT,
-    AddressForm,
+    OrderAddressForm,
     OrderEditForm,
     OrderFilterForm,
     OrderShipForm,
     disable_fields,
 )
-from orders.models import Order, OrderLockedError, PrivacyJob, purge_date_for
+from orders.invoicing import issued_invoice, order_invoice_totals
+from orders.models import Invoice, Order, OrderLockedError, PrivacyJob, purge_date_for
 from orders.privacy.jobs import privacy_job_anonymize, privacy_job_restore, privacy_job_run
 from orders.privacy.selection import Selection
 from orders.selectors import (
-    order_invoice_totals,
     order_list_page,
     orders_matching,
     privacy_jobs_running_for,
 )
-from orders.services import order_create_invoice, order_ship, order_update
+from orders.services import (
+    OrderChangedError,
+    OrderRuleError,
+    order_create_invoice,
+    order_ship,
+    order_update,
+)
 
 #: Columns the list can be sorted by, with their ascending sort key.
 _SORTABLE_COLUMNS = {"number": "number", "date": "date", "total": "total"}
 
 
 def _get_order(pk: int) -> Order:
-    return get_object_or_404(
-        Order.objects.select_related("channel", "customer", "billing_address", "shipping_address"),
-        pk=pk,
-    )
+    return get_object_or_404(Order.objects.select_related("channel", "customer"), pk=pk)
 
 
 def _sort_links(current: str) -> dict[str, dict[str, str]]:
@@ -107,8 +110,8 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, exc.message)
             return redirect("orders:detail", pk=order.pk)
     data = request.POST if request.method == "POST" else None
-    billing_form = AddressForm(data, instance=order.billing_address, prefix="billing")
-    shipping_form = AddressForm(data, instance=order.shipping_address, prefix="shipping")
+    billing_form = OrderAddressForm(data, address=order.billing_address, role="billing")
+    shipping_form = OrderAddressForm(data, address=order.shipping_address, role="shipping")
     order_form = OrderEditForm(data, instance=order, prefix="order")
     forms = (billing_form, shipping_form, order_form)
     if request.method == "POST":
@@ -117,20 +120,34 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 order_update(
                     order=order,
                     actor=request.user,
+                    version=order_form.cleaned_data["version"],
                     billing=billing_form.cleaned_data,
                     shipping=shipping_form.cleaned_data,
                     fields=order_form.cleaned_data,
                 )
-            except OrderLockedError as exc:
+            except (OrderLockedError, OrderChangedError) as exc:
                 messages.error(request, exc.message)
+            except OrderRuleError as exc:
+                # The input stays on the page, with the reason it was not saved.
+                messages.error(request, exc.message)
+                order = _get_order(pk)
+                return _detail_response(request, order, tab, forms)
             else:
                 messages.success(request, _("Die Bestellung wurde gespeichert."))
             return redirect("orders:detail", pk=order.pk)
         messages.error(request, _("Bitte korrigieren Sie die markierten Eingaben."))
-        # The forms wrote the rejected input into the instances; show the facts as stored.
+        # The order form wrote the rejected input into the instance; show the facts as stored.
         order = _get_order(pk)
+    return _detail_response(request, order, tab, forms)
+
+
+def _detail_response(request: HttpRequest, order: Order, tab: str, forms: tuple) -> HttpResponse:
+    billing_form, shipping_form, order_form = forms
     if order.is_anonymized:
         disable_fields(*forms)
+    elif order.invoice_number:
+        # The issued invoice keeps its billing address (orders.services.order_update).
+        disable_fields(billing_form)
 
     context = {
         "order": order,
@@ -157,7 +174,7 @@ def order_invoice_create(request: HttpRequest, pk: int) -> HttpResponse:
     had_invoice = bool(order.invoice_number)
     try:
         order = order_create_invoice(order=order, actor=request.user)
-    except OrderLockedError as exc:
+    except (OrderLockedError, OrderRuleError) as exc:
         messages.error(request, exc.message)
         return redirect("orders:detail", pk=order.pk)
     if not had_invoice:
@@ -169,21 +186,15 @@ def order_invoice_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def order_invoice(request: HttpRequest, pk: int) -> HttpResponse:
+    """The invoice as it was issued. For an anonymized order it shows the placeholder where the
+    buyer's data was (the bookkeeping facts stay)."""
     order = _get_order(pk)
-    try:
-        # An anonymized order has no invoice document: it would print "[Anonymisiert]".
-        order.ensure_personal_data_available()
-    except OrderLockedError as exc:
-        messages.error(request, exc.message)
-        return redirect("orders:detail", pk=order.pk)
-    if not order.invoice_number:
+    invoice = Invoice.objects.filter(order=order).first()
+    if invoice is None:
         messages.warning(request, _("Für diese Bestellung wurde noch keine Rechnung erstellt."))
         return redirect("orders:detail", pk=order.pk)
-    items = list(order.items.all())
     return TemplateResponse(
-        request,
-        "orders/invoice.html",
-        {"order": order, "items": items, "totals": order_invoice_totals(items=items)},
+        request, "orders/invoice.html", {"order": order, "invoice": issued_invoice(invoice)}
     )
 
 
@@ -198,9 +209,12 @@ def order_ship_view(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("orders:detail", pk=order.pk)
     try:
         order_ship(
-            order=order, actor=request.user, tracking_number=form.cleaned_data["tracking_number"]
+            order=order,
+            actor=request.user,
+            tracking_number=form.cleaned_data["tracking_number"],
+            replace_tracking=form.cleaned_data["replace_tracking"],
         )
-    except OrderLockedError as exc:
+    except (OrderLockedError, OrderRuleError) as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("Die Bestellung wurde als versendet markiert."))

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from channels.models import Channel
 from customers.models import Address, Customer, CustomerEmail, CustomerPhone, CustomerSource
-from orders.models import Order, OrderItem, OrderMessage, OrderStatus
+from orders.models import Order, OrderAddress, OrderItem, OrderMessage, OrderStatus
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -92,10 +92,8 @@ class OrderFactory(factory.django.DjangoModelFactory):
     channel = factory.SubFactory(ChannelFactory)
     external_number = factory.Sequence(lambda n: f"EXT-ORDER-{n}")
     customer = factory.SubFactory(CustomerFactory)
-    billing_address = factory.SubFactory(
-        AddressFactory, customer=factory.SelfAttribute("..customer")
-    )
-    shipping_address = factory.SelfAttribute("billing_address")
+    billing_entry = factory.SubFactory(AddressFactory, customer=factory.SelfAttribute("..customer"))
+    shipping_entry = factory.SelfAttribute("billing_entry")
     order_date = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(days=3))
     status = OrderStatus.PAID
     total = Decimal("59.90")
@@ -104,6 +102,17 @@ class OrderFactory(factory.django.DjangoModelFactory):
     buyer_email = factory.Sequence(lambda n: f"kaeufer{n}@example.de")
     buyer_phone = "+49 89 123456"
     notes = "Bitte klingeln"
+
+    @classmethod
+    def _adjust_kwargs(cls, **kwargs):
+        # The order's own addresses are copies of the entries it came from (as on import),
+        # unless a test gives them.
+        for role in ("billing", "shipping"):
+            entry = kwargs.get(f"{role}_entry")
+            if entry is not None:
+                for name, value in OrderAddress.from_entry(entry).columns(role).items():
+                    kwargs.setdefault(name, value)
+        return kwargs
 
 
 class OrderItemFactory(factory.django.DjangoModelFactory):

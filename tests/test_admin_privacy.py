@@ -30,9 +30,9 @@ def support(client, staff):
 def orders(db):
     return [
         OrderFactory(
-            billing_address__city="Bamberg",
-            billing_address__street="Schillerstraße",
-            billing_address__last_name="Mustermann",
+            billing_entry__city="Bamberg",
+            billing_entry__street="Schillerstraße",
+            billing_entry__last_name="Mustermann",
             customer__last_name="Mustermann",
         )
         for _ in range(2)
@@ -244,7 +244,7 @@ def test_anonymized_orders_customers_and_addresses_show_the_placeholder_read_onl
     pages = {
         "order": reverse("admin:orders_order_change", args=[order.pk]),
         "customer": reverse("admin:customers_customer_change", args=[order.customer_id]),
-        "address": reverse("admin:customers_address_change", args=[order.billing_address_id]),
+        "address": reverse("admin:customers_address_change", args=[order.billing_entry_id]),
     }
     lists = ("/admin/orders/order/", "/admin/customers/customer/", "/admin/customers/address/")
 

@@ -52,9 +52,9 @@ def test_it_creates_the_orders_and_the_channels(seeded):
 
 
 def test_addresses_belong_to_the_order_customer(seeded):
-    assert not Order.objects.exclude(billing_address__customer=F("customer")).exists()
-    assert not Order.objects.exclude(shipping_address__customer=F("customer")).exists()
-    assert Order.objects.exclude(billing_address=F("shipping_address")).exists()
+    assert not Order.objects.exclude(billing_entry__customer=F("customer")).exists()
+    assert not Order.objects.exclude(shipping_entry__customer=F("customer")).exists()
+    assert Order.objects.exclude(billing_entry=F("shipping_entry")).exists()
 
 
 def test_totals_are_the_sum_of_the_items(seeded):
@@ -306,7 +306,7 @@ def test_it_falls_back_to_executemany_on_sqlite(tmp_path):
         )
         assert db.execute(
             "SELECT count(*) FROM orders_order o JOIN customers_address a"
-            " ON a.id = o.shipping_address_id WHERE a.customer_id <> o.customer_id"
+            " ON a.id = o.shipping_entry_id WHERE a.customer_id <> o.customer_id"
         ).fetchone() == (0,)
 
 

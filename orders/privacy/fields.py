@@ -8,7 +8,17 @@ from django.db.models import Case, Value, When
 
 from customers.models import ADDRESS_PERSONAL_FIELDS, ANONYMIZED
 
-ORDER_FIELDS = ("buyer_email", "buyer_phone", "notes", "tracking_number")
+#: An order's own billing and shipping address, but for their countries.
+ORDER_ADDRESS_PERSONAL_FIELDS = tuple(
+    f"{role}_{name}" for role in ("billing", "shipping") for name in ADDRESS_PERSONAL_FIELDS
+)
+ORDER_FIELDS = (
+    "buyer_email",
+    "buyer_phone",
+    "notes",
+    "tracking_number",
+    *ORDER_ADDRESS_PERSONAL_FIELDS,
+)
 MESSAGE_FIELDS = ("subject", "body")
 ADDRESS_FIELDS = ADDRESS_PERSONAL_FIELDS
 CUSTOMER_TEXT_FIELDS = ("first_name", "last_name", "company", "vat_id", "psp_token")
@@ -24,6 +34,11 @@ def placeholders(fields: tuple[str, ...]) -> dict:
         field: Case(When(**{field: ""}, then=Value("")), default=Value(ANONYMIZED))
         for field in fields
     }
+
+
+def placeholder_for(value: str) -> str:
+    """The same rule as `placeholders`, for one value in Python (JSON documents)."""
+    return ANONYMIZED if value else ""
 
 
 ORDER_PLACEHOLDERS = placeholders(ORDER_FIELDS)

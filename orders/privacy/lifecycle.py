@@ -38,7 +38,8 @@ from customers.models import (
 )
 from customers.models import PrivacyState as S
 from orders import history
-from orders.models import Order, OrderEvent, OrderMessage, purge_date_for
+from orders.invoicing import anonymized_buyer, restored_buyer
+from orders.models import Invoice, Order, OrderEvent, OrderMessage, purge_date_for
 from orders.privacy.fields import (
     ADDRESS_FIELDS,
     ADDRESS_PLACEHOLDERS,
@@ -144,8 +145,8 @@ def anonymize_chunk(
                 "pk",
                 "privacy_state",
                 "customer_id",
-                "billing_address_id",
-                "shipping_address_id",
+                "billing_entry_id",
+                "shipping_entry_id",
                 *ORDER_FIELDS,
             )
         )
@@ -164,20 +165,29 @@ def anonymize_chunk(
             order_id__in_ids=set(active_ids)
         ).values_list("order_id", "pk", *MESSAGE_FIELDS):
             order_payloads[order_id]["m"].append([pk, *values])
+        # An issued invoice's buyer goes with the order (its countries stay in the invoice).
+        invoices = list(
+            Invoice.objects.filter(order_id__in_ids=set(active_ids)).values_list(
+                "order_id", "pk", "buyer"
+            )
+        )
+        for order_id, pk, buyer in invoices:
+            order_payloads[order_id]["i"] = [pk, buyer]
 
-        # Addresses whose every order is now anonymized (SPEC 6); orders of this chunk count as
-        # anonymized already. Addresses of a customer who becomes fully anonymized go too,
-        # including ones no order uses.
+        # An order's own addresses are order columns (ORDER_FIELDS): they go with the order.
+        # Address-book entries whose every order is now anonymized go too (SPEC 6); orders of
+        # this chunk count as anonymized already. Entries of a customer who becomes fully
+        # anonymized go too, including ones no order came from.
         # "Other" orders are filtered out here rather than with NOT IN: PostgreSQL compares a
         # parameter array element by element (210 ms per chunk, profiled).
-        # An order uses addresses of its own customer (Order.clean), so the customers' other
-        # orders that are not anonymized tell both which customers and which addresses must stay.
+        # An order names entries of its own customer (Order.clean), so the customers' other
+        # orders that are not anonymized tell both which customers and which entries must stay.
         chunk = set(active_ids)
         chunk_customers = {row[2] for row in active}
         busy_customers, busy_addresses = set(), set()
         for pk, customer_id, billing, shipping in Order.objects.filter(
             customer_id__in_ids=chunk_customers, privacy_state__in=NOT_ANONYMIZED
-        ).values_list("pk", "customer_id", "billing_address_id", "shipping_address_id"):
+        ).values_list("pk", "customer_id", "billing_entry_id", "shipping_entry_id"):
             if pk not in chunk:
                 busy_customers.add(customer_id)
                 busy_addresses.update((billing, shipping))
@@ -186,7 +196,7 @@ def anonymize_chunk(
                 pk__in_ids=chunk_customers - busy_customers, privacy_state=S.ACTIVE
             ).values_list("pk", flat=True)
         )
-        order_addresses = {row[3] for row in active} | {row[4] for row in active}
+        order_addresses = ({row[3] for row in active} | {row[4] for row in active}) - {None}
         # Two index lookups; an OR of the two made PostgreSQL scan the whole address table.
         active_addresses = Address.objects.filter(privacy_state=S.ACTIVE)
         candidates = set(
@@ -218,6 +228,9 @@ def anonymize_chunk(
         state = {"privacy_state": S.ANONYMIZED, "anonymized_at": now, "purge_on": purge_on}
         Order.objects.filter(pk__in_ids=set(active_ids)).update(**ORDER_PLACEHOLDERS, **state)
         OrderMessage.objects.filter(order_id__in_ids=set(active_ids)).update(**MESSAGE_PLACEHOLDERS)
+        bulk_write_rows(
+            Invoice, ("buyer",), [(pk, anonymized_buyer(buyer)) for _o, pk, buyer in invoices]
+        )
         if address_payloads:
             Address.objects.filter(pk__in_ids=address_payloads.keys()).update(
                 **ADDRESS_PLACEHOLDERS, **state
@@ -283,7 +296,7 @@ def restore_chunk(
             )
             .order_by("pk")
             .select_for_update()
-            .values_list("pk", "number", "customer_id", "billing_address_id", "shipping_address_id")
+            .values_list("pk", "number", "customer_id", "billing_entry_id", "shipping_entry_id")
         )
         _lock_stray_customers(rows, locked)
         if not rows:
@@ -292,11 +305,11 @@ def restore_chunk(
         broken: set[int] = set()
         taken_orders = cold_records_take(kind=ColdRecord.Kind.ORDER, ids=ids, broken=broken)
         order_payloads = taken_orders.payloads
+        entry_ids = ({row[3] for row in rows} | {row[4] for row in rows}) - {None}
         address_ids = list(
-            Address.objects.filter(
-                pk__in_ids={row[3] for row in rows} | {row[4] for row in rows},
-                privacy_state=S.ANONYMIZED,
-            ).values_list("pk", flat=True)
+            Address.objects.filter(pk__in_ids=entry_ids, privacy_state=S.ANONYMIZED).values_list(
+                "pk", flat=True
+            )
         )
         anonymized_customers = list(
             Customer.objects.filter(
@@ -313,7 +326,7 @@ def restore_chunk(
         for pair in Order.objects.filter(
             customer_id__in_ids=set(anonymized_customers),
             privacy_state__in=(S.ANONYMIZED, S.PURGED),
-        ).values_list("billing_address_id", "shipping_address_id"):
+        ).values_list("billing_entry_id", "shipping_entry_id"):
             for address in pair:
                 spare_customer.pop(address, None)
         for address in address_ids:
@@ -365,14 +378,22 @@ def restore_chunk(
             & set(address_payloads)
         )
 
+        order_values = _restored_order_values(
+            {row[0]: row for row in good}, order_payloads, address_payloads
+        )
         cleared = {"privacy_state": S.ACTIVE, "anonymized_at": None, "purge_on": None}
         # Data and state in one statement per table: each row is rewritten once.
         bulk_write_rows(
             Order,
             ORDER_FIELDS,
-            [(pk, *(order_payloads[pk]["f"][f] for f in ORDER_FIELDS)) for pk in good_ids],
+            [(pk, *(order_values[pk][f] for f in ORDER_FIELDS)) for pk in good_ids],
             # privacy_job stays: it names the job that restored the order last.
             constants={**cleared, "restored_at": now},
+        )
+        bulk_write_rows(
+            Invoice,
+            ("buyer",),
+            _restored_invoice_buyers(good_ids, order_payloads, order_values),
         )
         bulk_write_rows(
             OrderMessage,
@@ -426,6 +447,50 @@ def restore_chunk(
     return result
 
 
+def _restored_order_values(
+    rows: dict[int, tuple], order_payloads: dict[int, dict], address_payloads: dict[int, dict]
+) -> dict[int, dict]:
+    """The values to write back per order. Records written before orders had addresses of
+    their own (format of orders migration 0010) hold no addresses: such an order gets copies of
+    the address-book entries it pointed to, as restored from their own records or as they are."""
+    values = {pk: payload["f"] for pk, payload in order_payloads.items() if pk in rows}
+    legacy = [pk for pk, fields in values.items() if ORDER_FIELDS[-1] not in fields]
+    if not legacy:
+        return values
+    entries = {pk: payload["f"] for pk, payload in address_payloads.items()}
+    wanted = {rows[pk][i] for pk in legacy for i in (3, 4)} - set(entries) - {None}
+    for pk, *fields in Address.objects.filter(pk__in_ids=wanted).values_list("pk", *ADDRESS_FIELDS):
+        entries[pk] = dict(zip(ADDRESS_FIELDS, fields, strict=True))
+    for pk in legacy:
+        fields = dict(values[pk])
+        for role, entry_id in (("billing", rows[pk][3]), ("shipping", rows[pk][4])):
+            entry = entries.get(entry_id, {})
+            for name in ADDRESS_FIELDS:
+                fields[f"{role}_{name}"] = entry.get(name, "")
+        values[pk] = fields
+    return values
+
+
+def _restored_invoice_buyers(
+    order_ids, order_payloads: dict[int, dict], order_values: dict[int, dict]
+) -> list[tuple]:
+    """(invoice id, buyer) of the orders' invoices. An invoice frozen by the migration of an
+    order that was already anonymized then has no buyer in the order's record: it gets the
+    order's restored addresses, which are what it printed."""
+    rows, legacy = [], []
+    for pk in order_ids:
+        if stored := order_payloads[pk].get("i"):
+            rows.append(tuple(stored))
+        elif ORDER_FIELDS[-1] not in order_payloads[pk]["f"]:
+            legacy.append(pk)
+    if legacy:
+        for invoice_id, order_id, buyer in Invoice.objects.filter(
+            order_id__in_ids=set(legacy)
+        ).values_list("pk", "order_id", "buyer"):
+            rows.append((invoice_id, restored_buyer(buyer, order_values[order_id])))
+    return rows
+
+
 def _customer_value(fields: dict, name: str):
     value = fields[name]
     if name == "birth_date" and value is not None:
@@ -440,7 +505,7 @@ def finish_restored(*, order_ids) -> int:
         _lock_customers_of(order_ids)
         rows = list(
             Order.objects.filter(pk__in_ids=set(order_ids), privacy_state=S.ACTIVE).values_list(
-                "pk", "customer_id", "billing_address_id", "shipping_address_id"
+                "pk", "customer_id", "billing_entry_id", "shipping_entry_id"
             )
         )
         if not rows:
@@ -449,9 +514,9 @@ def finish_restored(*, order_ids) -> int:
         customers = Customer.objects.filter(
             pk__in_ids={row[1] for row in rows}, privacy_state=S.ACTIVE
         ).values_list("pk", flat=True)
-        # The orders' addresses, and the customers' other addresses restored with them.
-        # Orders use their own customer's addresses (Order.clean), so the customers' active
-        # addresses include the orders' ones.
+        # The orders' address-book entries, and the customers' other entries restored with
+        # them. Orders name their own customer's entries (Order.clean), so the customers'
+        # active entries include the orders' ones.
         addresses = Address.objects.filter(
             privacy_state=S.ACTIVE, customer_id__in_ids={row[1] for row in rows}
         ).values_list("pk", flat=True)

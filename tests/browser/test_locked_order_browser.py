@@ -24,9 +24,9 @@ def test_a_locked_order_is_read_only_and_comes_back_after_a_restore(page: Page, 
     )
     order = OrderFactory(
         channel=ChannelFactory(name="Amazon DE", kind="amazon"),
-        billing_address__first_name="Kira",
-        billing_address__last_name="Käster",
-        billing_address__city="Schleiz",
+        billing_entry__first_name="Kira",
+        billing_entry__last_name="Käster",
+        billing_entry__city="Schleiz",
         total=Decimal("29.28"),
     )
     OrderItemFactory(order=order, title="Kaffeebecher Steingut", quantity=2)

@@ -18,7 +18,7 @@ def test_it_filters_opens_and_invoices_an_order(page: Page, live_server):
     amazon = ChannelFactory(name="Amazon DE", kind="amazon")
     shop = ChannelFactory(name="Eigener Shop")
     on_amazon = [
-        OrderFactory(channel=amazon, total=Decimal("19.99") + n, billing_address__country="DE")
+        OrderFactory(channel=amazon, total=Decimal("19.99") + n, billing_entry__country="DE")
         for n in range(3)
     ]
     for n in range(4):

@@ -47,7 +47,7 @@ def test_a_merchant_anonymizes_two_orders_and_restores_them_by_date_range(page: 
                 datetime.datetime.combine(today - datetime.timedelta(days=n + 2), datetime.time(9))
             )
             + datetime.timedelta(minutes=17 * n),
-            billing_address__last_name=name,
+            billing_entry__last_name=name,
             total=f"{19.9 + 7 * n:.2f}",
             status="paid" if n % 3 else "new",
         )
@@ -152,7 +152,7 @@ def test_a_merchant_anonymizes_two_orders_and_restores_them_by_date_range(page: 
     expect(page.locator(".privacy-icon")).to_have_count(0)
     for order in (first, second):
         row = rows.filter(has=page.get_by_role("link", name=str(order.number), exact=True))
-        expect(row).to_contain_text(order.billing_address.last_name)
+        expect(row).to_contain_text(order.billing_entry.last_name)
         expect(row).not_to_contain_text("[Anonymisiert]")
     assert page.evaluate("window.notReloaded") is True
     screenshot(page, "privacy-restore-done")
@@ -195,7 +195,7 @@ def test_a_merchant_selects_all_matching_orders_across_pages(page: Page, live_se
 @pytest.mark.django_db(transaction=True, databases=BOTH_DATABASES)
 def test_the_menu_and_the_dialogs_work_without_javascript(browser, live_server):
     user = _merchant()
-    orders = [OrderFactory(billing_address__last_name=name) for name in ("Lang", "Kurz", "Breit")]
+    orders = [OrderFactory(billing_entry__last_name=name) for name in ("Lang", "Kurz", "Breit")]
     context = browser.new_context(java_script_enabled=False, locale="de-DE", viewport=VIEWPORT)
     page = context.new_page()
     log_in(page, live_server, user)

@@ -24,7 +24,7 @@ def customer_with_data(**fields) -> Customer:
         external_id="A-1",
     )
     address = AddressFactory(customer=customer, city="Berlin", postcode="10115", country="DE")
-    OrderFactory(customer=customer, billing_address=address, channel=ChannelFactory(name="Shop"))
+    OrderFactory(customer=customer, billing_entry=address, channel=ChannelFactory(name="Shop"))
     return customer
 
 
@@ -56,6 +56,7 @@ def edit_payload(customer: Customer, **overrides) -> dict:
         "extra_fields": json.dumps(customer.extra_fields),
         "payment_method": customer.payment_method,
         "psp_token": customer.psp_token,
+        "version": str(Customer.objects.get(pk=customer.pk).version),
     }
     data |= _formset("emails", list(customer.emails.values("id", "email")), ["email"])
     data |= _formset("phones", list(customer.phones.values("id", "number")), ["number"])

@@ -21,7 +21,7 @@ def make_customer(number: int, last_name: str = "Mustermann", *, orders: int = 1
     CustomerEmailFactory(customer=customer, email=f"zweite{number}@example.de")
     address = AddressFactory(customer=customer, city="Köln", country="DE")
     for _ in range(orders):
-        OrderFactory(customer=customer, billing_address=address)
+        OrderFactory(customer=customer, billing_entry=address)
     AddressFactory(customer=customer, city="Wien", country="AT")
     return customer
 

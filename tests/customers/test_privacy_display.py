@@ -29,10 +29,10 @@ def example():
     a1 = AddressFactory(customer=customer, street="Musterstraße", city="Musterstadt")
     a2 = AddressFactory(customer=customer, street="Beispielstraße", city="Beispielstadt")
     amazon = OrderFactory(
-        customer=customer, billing_address=a1, channel=ChannelFactory(name="Amazon DE")
+        customer=customer, billing_entry=a1, channel=ChannelFactory(name="Amazon DE")
     )
     shopify = OrderFactory(
-        customer=customer, billing_address=a2, channel=ChannelFactory(name="Shopify")
+        customer=customer, billing_entry=a2, channel=ChannelFactory(name="Shopify")
     )
     return customer, amazon, shopify
 

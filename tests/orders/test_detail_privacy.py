@@ -63,7 +63,7 @@ def lose_cold_key(settings, tmp_path):
 
 @pytest.mark.django_db(transaction=True, databases=BOTH)
 def test_it_shows_an_anonymized_order_locked_with_dates(merchant_client):
-    order = OrderFactory(billing_address__city="Bamberg", tracking_number="")
+    order = OrderFactory(billing_entry__city="Bamberg", tracking_number="")
     with _local_time(2024, 3, 5, 14, 30):
         anonymize(order)
 
@@ -260,7 +260,7 @@ def test_a_failed_restore_job_stops_the_poll(merchant_client):
 
 @pytest.mark.django_db(transaction=True, databases=BOTH)
 def test_the_poll_follows_a_real_restore_to_its_end(merchant_client):
-    order = OrderFactory(billing_address__city="Bamberg")
+    order = OrderFactory(billing_entry__city="Bamberg")
     anonymize(order)
     merchant_client.post(reverse("orders:restore", args=[order.pk]))
     poll = reverse("orders:privacy_banner", args=[order.pk])
@@ -352,7 +352,7 @@ def test_anonymizing_needs_the_permission(client):
 def test_it_anonymizes_the_order_at_once(client):
     user = _user_with("anonymize_order")
     client.force_login(user)
-    order = OrderFactory(billing_address__city="Bamberg")
+    order = OrderFactory(billing_entry__city="Bamberg")
 
     response = client.post(reverse("orders:anonymize", args=[order.pk]), follow=True)
 
@@ -384,14 +384,14 @@ def test_anonymizing_twice_is_harmless(merchant_client):
 
 @pytest.mark.django_db(transaction=True, databases=BOTH)
 def test_without_a_cold_storage_key_nothing_is_anonymized(merchant_client, lose_cold_key):
-    order = OrderFactory(billing_address__city="Bamberg")
+    order = OrderFactory(billing_entry__city="Bamberg")
     lose_cold_key()
 
     response = merchant_client.post(reverse("orders:anonymize", args=[order.pk]), follow=True)
 
     assert "kein nutzbarer Schlüssel" in response.text
     assert fresh(order).privacy_state == PrivacyState.ACTIVE
-    assert fresh(order.billing_address).city == "Bamberg"
+    assert fresh(order.billing_entry).city == "Bamberg"
     assert not PrivacyJob.objects.exists()
 
 

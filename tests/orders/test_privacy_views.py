@@ -185,7 +185,7 @@ def test_it_shows_both_entries_to_a_merchant(merchant_client):
 
 
 def test_it_marks_anonymized_orders_with_a_lock_and_until_when_they_can_be_restored(logged_in):
-    order = OrderFactory(billing_address__last_name="Geheimname")
+    order = OrderFactory(billing_entry__last_name="Geheimname")
     _set_state(order, PrivacyState.ANONYMIZED, anonymized_at=_aware(2025, 3, 12))
 
     response = logged_in.get(LIST_URL)
@@ -199,7 +199,7 @@ def test_it_marks_anonymized_orders_with_a_lock_and_until_when_they_can_be_resto
 
 
 def test_it_marks_restoring_orders_with_an_hourglass(logged_in):
-    order = OrderFactory(billing_address__last_name="Geheimname")
+    order = OrderFactory(billing_entry__last_name="Geheimname")
     _set_state(order, PrivacyState.RESTORING)
 
     response = logged_in.get(LIST_URL)
@@ -226,7 +226,7 @@ def test_it_marks_purged_orders_as_deleted_for_good(logged_in):
 
 
 def test_active_orders_have_no_badge(logged_in):
-    OrderFactory(billing_address__last_name="Sichtbar")
+    OrderFactory(billing_entry__last_name="Sichtbar")
 
     response = logged_in.get(LIST_URL)
 
@@ -886,7 +886,7 @@ def test_a_date_range_restore_marks_the_orders_at_once_and_brings_the_data_back(
     channel = ChannelFactory(name="Amazon")
     orders = [
         OrderFactory(
-            channel=channel, order_date=_aware(2026, 3, 10), billing_address__last_name="Berger"
+            channel=channel, order_date=_aware(2026, 3, 10), billing_entry__last_name="Berger"
         )
         for _ in range(2)
     ]

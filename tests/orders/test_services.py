@@ -6,17 +6,31 @@ import pytest
 from django.utils import timezone
 
 from customers.models import Address, PrivacyState
-from orders.forms import ADDRESS_FIELDS
-from orders.models import NumberSequence, Order, OrderEvent, OrderLockedError, OrderStatus
-from orders.selectors import order_invoice_totals
-from orders.services import order_create_invoice, order_ship, order_update
-from tests.factories import AddressFactory, CustomerFactory, OrderFactory, OrderItemFactory
+from orders.invoicing import issued_invoice, order_invoice_totals
+from orders.models import (
+    ORDER_ADDRESS_FIELDS,
+    Invoice,
+    NumberSequence,
+    Order,
+    OrderAddress,
+    OrderEvent,
+    OrderLockedError,
+    OrderStatus,
+)
+from orders.services import (
+    OrderChangedError,
+    OrderRuleError,
+    order_create_invoice,
+    order_ship,
+    order_update,
+)
+from tests.factories import OrderFactory, OrderItemFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def _address_data(address: Address, **changes) -> dict:
-    return {name: getattr(address, name) for name in ADDRESS_FIELDS} | changes
+def _address_data(address: OrderAddress, **changes) -> dict:
+    return {name: getattr(address, name) for name in ORDER_ADDRESS_FIELDS} | changes
 
 
 def _order_fields(order: Order, **changes) -> dict:
@@ -29,13 +43,15 @@ def _order_fields(order: Order, **changes) -> dict:
     return data | changes
 
 
-def _update(order: Order, actor, *, billing=None, shipping=None, **fields) -> Order:
+def _update(order: Order, actor, *, billing=None, shipping=None, version=None, **fields) -> Order:
+    current = Order.objects.get(pk=order.pk)
     return order_update(
         order=order,
         actor=actor,
-        billing=_address_data(order.billing_address, **(billing or {})),
-        shipping=_address_data(order.shipping_address, **(shipping or {})),
-        fields=_order_fields(order, **fields),
+        version=current.version if version is None else version,
+        billing=_address_data(current.billing_address, **(billing or {})),
+        shipping=_address_data(current.shipping_address, **(shipping or {})),
+        fields=_order_fields(current, **fields),
     )
 
 
@@ -55,7 +71,7 @@ def test_it_updates_contact_and_notes(user):
 
 
 def test_its_history_holds_no_personal_data(user):
-    order = OrderFactory(billing_address__last_name="Altname")
+    order = OrderFactory(billing_entry__last_name="Altname")
 
     _update(
         order,
@@ -91,75 +107,95 @@ def test_it_logs_a_status_change(user):
     assert event.detail == "Status: Bezahlt → Versendet"
 
 
-def test_it_changes_an_address_in_place_when_only_this_order_uses_it(user):
-    customer = CustomerFactory()
-    order = OrderFactory(customer=customer, shipping_address=AddressFactory(customer=customer))
-    billing_id = order.billing_address_id
-
-    _update(order, user, billing={"street": "Neue Straße"})
-
-    order.refresh_from_db()
-    assert order.billing_address_id == billing_id
-    assert order.billing_address.street == "Neue Straße"
-
-
-def test_it_copies_an_address_that_another_order_uses(user):
+def test_it_changes_the_orders_own_address_only(user):
     order = OrderFactory()
     other = OrderFactory(
         customer=order.customer,
-        billing_address=order.billing_address,
-        shipping_address=order.billing_address,
+        billing_entry=order.billing_entry,
+        shipping_entry=order.billing_entry,
     )
-    old_street = order.billing_address.street
+    entry_street = order.billing_entry.street
 
-    _update(order, user, billing={"street": "Neue Straße"}, shipping={"street": "Neue Straße"})
+    _update(order, user, billing={"street": "Rechnungsweg"}, shipping={"line2": "Packstation 1"})
 
     order.refresh_from_db()
     other.refresh_from_db()
-    assert order.billing_address_id != other.billing_address_id
-    assert order.billing_address.street == "Neue Straße"
-    assert order.billing_address.customer_id == order.customer_id
-    assert order.shipping_address_id == order.billing_address_id
-    assert other.billing_address.street == old_street
-
-
-def test_it_splits_a_shared_address_when_only_billing_changes(user):
-    order = OrderFactory()
-    shared_id = order.billing_address_id
-    old_street = order.billing_address.street
-
-    _update(order, user, billing={"street": "Rechnungsweg"})
-
-    order.refresh_from_db()
-    assert order.shipping_address_id == shared_id
-    assert order.shipping_address.street == old_street
-    assert order.billing_address_id != shared_id
-    assert order.billing_address.street == "Rechnungsweg"
-
-
-def test_it_splits_a_shared_address_when_only_shipping_changes(user):
-    order = OrderFactory()
-    shared_id = order.billing_address_id
-
-    _update(order, user, shipping={"line2": "Packstation 123"})
-
-    order.refresh_from_db()
-    assert order.billing_address_id == shared_id
-    assert order.billing_address.line2 == ""
-    assert order.shipping_address_id != shared_id
-    assert order.shipping_address.line2 == "Packstation 123"
-
-
-def test_it_keeps_one_address_when_both_change_alike(user):
-    order = OrderFactory()
-    shared_id = order.billing_address_id
-
-    _update(order, user, billing={"city": "Hamburg"}, shipping={"city": "Hamburg"})
-
-    order.refresh_from_db()
-    assert order.billing_address_id == order.shipping_address_id == shared_id
-    assert order.billing_address.city == "Hamburg"
+    assert order.billing_street == "Rechnungsweg"
+    assert order.shipping_line2 == "Packstation 1"
+    assert order.shipping_street == entry_street
+    # Neither the address book nor the other order changed, and no entry was added.
+    assert Address.objects.get(pk=order.billing_entry_id).street == entry_street
+    assert other.billing_street == entry_street
     assert Address.objects.count() == 1
+    event = order.events.get(kind=OrderEvent.Kind.EDITED)
+    assert event.params["changed"] == {"billing": ["street"], "shipping": ["line2"]}
+
+
+def test_it_refuses_a_save_from_an_older_version(user, django_user_model):
+    order = OrderFactory()
+    other = django_user_model.objects.create_user("kollegin", password="x")
+    version = order.version
+    _update(order, other, billing={"street": "Neue Straße"}, version=version)
+
+    with pytest.raises(OrderChangedError) as exc_info:
+        _update(order, user, notes="Von der alten Seite", version=version)
+
+    assert "kollegin" in exc_info.value.message
+    order.refresh_from_db()
+    assert order.billing_street == "Neue Straße"
+    assert order.notes == "Bitte klingeln"
+    assert order.version == version + 1
+
+
+def test_an_issued_invoice_never_changes(user):
+    order = OrderFactory(billing_city="Mainz", status=OrderStatus.PAID)
+    OrderItemFactory(order=order, quantity=1, unit_price=Decimal("10.00"))
+    order_create_invoice(order=order, actor=user)
+    before = Invoice.objects.get(order=order)
+
+    with pytest.raises(OrderRuleError) as exc_info:
+        _update(order, user, billing={"city": "Wiesbaden"})
+    assert exc_info.value.code == "invoiced"
+    _update(order, user, shipping={"city": "Wiesbaden"})
+    order.items.update(unit_price=Decimal("99.00"))
+    order_ship(order=order, actor=user, tracking_number="TRACK-1")
+
+    invoice = issued_invoice(Invoice.objects.get(order=order))
+    assert invoice.billing.city == "Mainz"
+    assert invoice.shipping.city != "Wiesbaden"
+    assert invoice.delivery_date is None
+    assert invoice.gross == Decimal("10.00")
+    assert Invoice.objects.get(order=order).content == before.content
+
+
+def test_a_cancelled_order_is_neither_invoiced_nor_shipped(user):
+    order = OrderFactory(status=OrderStatus.CANCELLED)
+
+    with pytest.raises(OrderRuleError):
+        order_create_invoice(order=order, actor=user)
+    with pytest.raises(OrderRuleError):
+        order_ship(order=order, actor=user, tracking_number="TRACK-1")
+
+    order.refresh_from_db()
+    assert order.invoice_number is None
+    assert order.tracking_number == ""
+    assert not Invoice.objects.exists()
+    assert not NumberSequence.objects.exists()
+
+
+def test_shipping_again_asks_before_it_replaces_the_tracking_number(user):
+    order = OrderFactory(status=OrderStatus.INVOICED)
+    order_ship(order=order, actor=user, tracking_number="TRACK-1")
+
+    with pytest.raises(OrderRuleError) as exc_info:
+        order_ship(order=order, actor=user, tracking_number="TRACK-2")
+    assert exc_info.value.code == "confirm_replace"
+    order.refresh_from_db()
+    assert order.tracking_number == "TRACK-1"
+
+    order_ship(order=order, actor=user, tracking_number="TRACK-2", replace_tracking=True)
+    order.refresh_from_db()
+    assert order.tracking_number == "TRACK-2"
 
 
 def test_it_numbers_invoices_sequentially(user):

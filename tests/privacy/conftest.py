@@ -57,14 +57,14 @@ def personal_snapshot(order_ids) -> dict[int, tuple]:
     snapshot = {}
     orders = (
         Order.objects.filter(pk__in=list(order_ids))
-        .select_related("customer", "billing_address", "shipping_address")
+        .select_related("customer", "billing_entry", "shipping_entry")
         .prefetch_related("customer__emails")
     )
     for order in orders:
         snapshot[order.pk] = (
             tuple(getattr(order, f) for f in ORDER_FIELDS),
-            tuple(getattr(order.billing_address, f) for f in ADDRESS_FIELDS),
-            tuple(getattr(order.shipping_address, f) for f in ADDRESS_FIELDS),
+            tuple(getattr(order.billing_entry, f) for f in ADDRESS_FIELDS),
+            tuple(getattr(order.shipping_entry, f) for f in ADDRESS_FIELDS),
             tuple(getattr(order.customer, f) for f in CUSTOMER_FIELDS),
             tuple(email.email for email in order.customer.emails.all()),
         )
@@ -89,13 +89,13 @@ def assert_invariants(original: dict[int, tuple], *, settled: bool = True) -> No
     }
     orders = list(
         Order.objects.filter(pk__in=list(original)).select_related(
-            "customer", "billing_address", "shipping_address"
+            "customer", "billing_entry", "shipping_entry"
         )
     )
     order_payloads = cold_records_load(kind="order", ids=[o.pk for o in orders])
     address_payloads = cold_records_load(
         kind="address",
-        ids={o.billing_address_id for o in orders} | {o.shipping_address_id for o in orders},
+        ids={o.billing_entry_id for o in orders} | {o.shipping_entry_id for o in orders},
     )
     for order in orders:
         allowed = (S.ACTIVE, S.ANONYMIZED) if settled else (S.ACTIVE, S.ANONYMIZED, S.RESTORING)
@@ -104,8 +104,8 @@ def assert_invariants(original: dict[int, tuple], *, settled: bool = True) -> No
             assert current[order.pk] == original[order.pk]
             assert not settled or order.pk not in cold["order"]
             for piece, kind in (
-                (order.billing_address, "address"),
-                (order.shipping_address, "address"),
+                (order.billing_entry, "address"),
+                (order.shipping_entry, "address"),
                 (order.customer, "customer"),
             ):
                 assert piece.privacy_state == S.ACTIVE
@@ -113,7 +113,7 @@ def assert_invariants(original: dict[int, tuple], *, settled: bool = True) -> No
         else:
             payload = order_payloads[order.pk]
             assert tuple(payload["f"][f] for f in ORDER_FIELDS) == original[order.pk][0]
-            for address, position in ((order.billing_address, 1), (order.shipping_address, 2)):
+            for address, position in ((order.billing_entry, 1), (order.shipping_entry, 2)):
                 if address.privacy_state != S.ACTIVE:
                     stored = address_payloads[address.pk]
                     assert (
@@ -165,8 +165,8 @@ def bulk_orders(n: int, *, per_customer: int = 3, channel=None) -> list[int]:
             number=start + i,
             channel=channel,
             customer=customers[i // per_customer],
-            billing_address=addresses[(i // per_customer) * 2 + (i % 2)],
-            shipping_address=addresses[(i // per_customer) * 2 + (i % 2)],
+            billing_entry=addresses[(i // per_customer) * 2 + (i % 2)],
+            shipping_entry=addresses[(i // per_customer) * 2 + (i % 2)],
             order_date=timezone.make_aware(datetime.datetime(2024, 1, 1 + i % 28, 12)),
             buyer_email=f"kaeufer{i}@example.de",
             notes=f"Notiz {i}",

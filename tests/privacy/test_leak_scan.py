@@ -11,7 +11,7 @@ from django.db import connections
 
 from channels.models import Channel
 from customers.models import Address, Customer, CustomerEmail, CustomerPhone, CustomerSource
-from orders.models import Order, OrderMessage
+from orders.models import Order, OrderAddress, OrderMessage
 from orders.privacy.jobs import privacy_job_anonymize, privacy_job_run
 from orders.privacy.selection import Selection
 from tests.privacy.conftest import BOTH
@@ -72,13 +72,15 @@ def test_no_marker_survives_anonymization(client, merchant):
             number=800000 + n,
             channel=channel,
             customer=customer,
-            billing_address=address,
-            shipping_address=address,
+            billing_entry=address,
+            shipping_entry=address,
             order_date="2024-01-15T10:00:00+01:00",
             buyer_email=marker("be"),
             buyer_phone=marker("bp"),
             notes=marker("note"),
             tracking_number=marker("trk"),
+            **OrderAddress.from_entry(address).columns("billing"),
+            **OrderAddress.from_entry(address).columns("shipping"),
         )
         OrderMessage.objects.create(
             order=order, direction="in", subject=marker("subj"), body=marker("body")

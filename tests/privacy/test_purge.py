@@ -46,7 +46,7 @@ def test_it_purges_on_the_purge_date_and_not_the_day_before(at):
     call_command("purge_coldstorage", "--today", "2033-01-01")
     assert fresh(order).privacy_state == PrivacyState.PURGED
     assert fresh(order.customer).privacy_state == PrivacyState.PURGED
-    assert fresh(order.billing_address).privacy_state == PrivacyState.PURGED
+    assert fresh(order.billing_entry).privacy_state == PrivacyState.PURGED
     assert ColdRecord.objects.count() == 0
     assert order.events.filter(kind=OrderEvent.Kind.PURGED).count() == 1
 

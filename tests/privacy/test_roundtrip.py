@@ -63,8 +63,8 @@ def test_it_restores_exactly_what_it_anonymized(
         number=n,
         channel=channel,
         customer=c,
-        billing_address=a,
-        shipping_address=a,
+        billing_entry=a,
+        shipping_entry=a,
         order_date=datetime.datetime(2024, 5, 1, tzinfo=datetime.UTC),
         **order,
     )

@@ -51,12 +51,10 @@ def test_a_record_relabelled_to_another_kind_is_refused():
     order = OrderFactory()
     anonymize(order)
     record = ColdRecord.objects.get(kind="order", object_id=order.pk)
-    ColdRecord.objects.filter(kind="address", object_id=order.billing_address_id).delete()
-    ColdRecord.objects.filter(pk=record.pk).update(
-        kind="address", object_id=order.billing_address_id
-    )
+    ColdRecord.objects.filter(kind="address", object_id=order.billing_entry_id).delete()
+    ColdRecord.objects.filter(pk=record.pk).update(kind="address", object_id=order.billing_entry_id)
     with pytest.raises(TamperedRecordError):
-        cold_records_load(kind="address", ids=[order.billing_address_id])
+        cold_records_load(kind="address", ids=[order.billing_entry_id])
 
 
 def test_what_a_failed_restore_took_out_goes_back_unchanged():

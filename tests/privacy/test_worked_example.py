@@ -32,10 +32,10 @@ def example():
     a1 = AddressFactory(customer=customer, street="Amazonweg", city="Berlin", country="DE")
     a2 = AddressFactory(customer=customer, street="Shopifystraße", city="Wien", country="AT")
     amazon_order = OrderFactory(
-        channel=amazon, customer=customer, billing_address=a1, shipping_address=a1
+        channel=amazon, customer=customer, billing_entry=a1, shipping_entry=a1
     )
     shopify_order = OrderFactory(
-        channel=shopify, customer=customer, billing_address=a2, shipping_address=a2
+        channel=shopify, customer=customer, billing_entry=a2, shipping_entry=a2
     )
     message = OrderMessageFactory(order=amazon_order, body="Bitte beim Nachbarn abgeben")
     return {

@@ -1,0 +1,197 @@
+"""Issued invoices as documents of their own: frozen when issued (GoBD), read back for printing.
+
+An invoice is written once, from the order as it stands when it is issued, and never again but
+by the privacy engine: anonymizing the order replaces the buyer's data in it (countries stay) and
+restoring brings it back. Editing the order, its items or the customer afterwards changes nothing.
+"""
+
+import datetime
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from orders.models import ORDER_ADDRESS_FIELDS, ORDER_ADDRESS_ROLES, Invoice, OrderAddress
+from orders.privacy.fields import placeholder_for
+
+CENT = Decimal("0.01")
+
+#: The seller as printed until the company settings exist (Einstellungen → Firma).
+SELLER_PLACEHOLDER = {
+    "name": "[Name Ihres Unternehmens]",
+    "lines": "[Straße Hausnummer] · [PLZ Ort] · [USt-IdNr.]",
+}
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    sku: str
+    title: str
+    quantity: int
+    unit_price: Decimal
+    tax_rate: Decimal
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.unit_price * self.quantity
+
+
+@dataclass(frozen=True)
+class TaxLine:
+    rate: Decimal
+    net: Decimal
+    tax: Decimal
+    gross: Decimal
+
+
+@dataclass(frozen=True)
+class InvoiceTotals:
+    tax_lines: list[TaxLine]
+    net: Decimal
+    tax: Decimal
+    gross: Decimal
+
+
+def order_invoice_totals(*, items: Iterable) -> InvoiceTotals:
+    """Net, tax and gross per tax rate. Item prices are gross prices, as the channels send them."""
+    gross_by_rate: dict[Decimal, Decimal] = {}
+    for item in items:
+        gross_by_rate[item.tax_rate] = gross_by_rate.get(item.tax_rate, Decimal(0)) + (
+            item.line_total
+        )
+    tax_lines = []
+    for rate in sorted(gross_by_rate, reverse=True):
+        gross = gross_by_rate[rate].quantize(CENT, ROUND_HALF_UP)
+        tax = (gross * rate / (100 + rate)).quantize(CENT, ROUND_HALF_UP)
+        tax_lines.append(TaxLine(rate=rate, net=gross - tax, tax=tax, gross=gross))
+    return InvoiceTotals(
+        tax_lines=tax_lines,
+        net=sum((line.net for line in tax_lines), Decimal(0)),
+        tax=sum((line.tax for line in tax_lines), Decimal(0)),
+        gross=sum((line.gross for line in tax_lines), Decimal(0)),
+    )
+
+
+def _iso(value: datetime.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def invoice_document(
+    *,
+    order_number: int,
+    external_number: str,
+    order_date: datetime.datetime,
+    delivery_date: datetime.datetime | None,
+    currency: str,
+    payment_method: str,
+    items: Iterable[InvoiceLine],
+    billing: Mapping[str, str],
+    shipping: Mapping[str, str],
+) -> tuple[dict, dict]:
+    """What an invoice issued now says: (content, buyer) for `Invoice`. Plain values, so that
+    the demo seed freezes its invoices the same way as the invoicing service."""
+    items = list(items)
+    totals = order_invoice_totals(items=items)
+    content = {
+        "seller": SELLER_PLACEHOLDER,
+        "order_number": order_number,
+        "external_number": external_number,
+        "order_date": _iso(order_date),
+        "delivery_date": _iso(delivery_date),
+        "currency": currency,
+        "payment_method": payment_method,
+        "items": [
+            [item.sku, item.title, item.quantity, str(item.unit_price), str(item.tax_rate)]
+            for item in items
+        ],
+        "tax_lines": [
+            [str(line.rate), str(line.net), str(line.tax), str(line.gross)]
+            for line in totals.tax_lines
+        ],
+        "totals": [str(totals.net), str(totals.tax), str(totals.gross)],
+    }
+    buyer = {
+        "billing": {name: billing[name] for name in ORDER_ADDRESS_FIELDS},
+        "shipping": {name: shipping[name] for name in ORDER_ADDRESS_FIELDS},
+    }
+    return content, buyer
+
+
+def anonymized_buyer(buyer: Mapping) -> dict:
+    """The buyer part of an anonymized order's invoice: placeholders, the countries kept."""
+    return {
+        role: {
+            name: value if name == "country" else placeholder_for(value)
+            for name, value in address.items()
+        }
+        for role, address in buyer.items()
+    }
+
+
+def restored_buyer(anonymized: Mapping, order_values: Mapping[str, str]) -> dict:
+    """The buyer part rebuilt from an order's restored address values (`billing_city` …), the
+    countries from the anonymized invoice."""
+    return {
+        role: {
+            name: value if name == "country" else order_values[f"{role}_{name}"]
+            for name, value in address.items()
+        }
+        for role, address in anonymized.items()
+    }
+
+
+@dataclass(frozen=True)
+class IssuedInvoice:
+    """An invoice as it was issued, for the printable page."""
+
+    number: str
+    issued_at: datetime.datetime
+    seller: dict
+    order_number: int
+    external_number: str
+    order_date: datetime.datetime
+    delivery_date: datetime.datetime | None
+    currency: str
+    payment_method: str
+    items: list[InvoiceLine]
+    tax_lines: list[TaxLine]
+    net: Decimal
+    tax: Decimal
+    gross: Decimal
+    billing: OrderAddress
+    shipping: OrderAddress
+
+
+def _datetime(value: str | None) -> datetime.datetime | None:
+    return datetime.datetime.fromisoformat(value) if value else None
+
+
+def issued_invoice(invoice: Invoice) -> IssuedInvoice:
+    content, buyer = invoice.content, invoice.buyer
+    net, tax, gross = (Decimal(value) for value in content["totals"])
+    addresses = {
+        role: OrderAddress(
+            **{name: buyer.get(role, {}).get(name, "") for name in ORDER_ADDRESS_FIELDS}
+        )
+        for role in ORDER_ADDRESS_ROLES
+    }
+    return IssuedInvoice(
+        number=invoice.number,
+        issued_at=invoice.issued_at,
+        seller=content["seller"],
+        order_number=content["order_number"],
+        external_number=content["external_number"],
+        order_date=_datetime(content["order_date"]),
+        delivery_date=_datetime(content["delivery_date"]),
+        currency=content["currency"],
+        payment_method=content["payment_method"],
+        items=[
+            InvoiceLine(sku, title, quantity, Decimal(price), Decimal(rate))
+            for sku, title, quantity, price, rate in content["items"]
+        ],
+        tax_lines=[TaxLine(*(Decimal(value) for value in line)) for line in content["tax_lines"]],
+        net=net,
+        tax=tax,
+        gross=gross,
+        billing=addresses["billing"],
+        shipping=addresses["shipping"],
+    )

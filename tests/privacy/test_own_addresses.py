@@ -1,0 +1,190 @@
+"""Orders own their addresses: an anonymized order shows nothing of its buyer, whatever the
+customer's other orders are; issued invoices go with it; older databases restore unchanged."""
+
+import importlib
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.urls import reverse
+
+from coldstorage.models import ColdRecord
+from coldstorage.services import cold_records_store
+from customers.models import ANONYMIZED, PrivacyState
+from orders.invoicing import issued_invoice
+from orders.models import ORDER_ADDRESS_FIELDS, Invoice, Order, purge_date_for
+from orders.privacy.fields import ADDRESS_FIELDS
+from orders.services import order_create_invoice
+from tests.factories import AddressFactory, CustomerFactory, OrderFactory, OrderItemFactory
+from tests.privacy.conftest import BOTH, anonymize, fresh, restore
+
+pytestmark = pytest.mark.django_db(transaction=True, databases=BOTH)
+
+PERSONAL = {
+    "first_name": "Jürgen",
+    "last_name": "Schumacher",
+    "street": "Kastanienallee",
+    "house_number": "17",
+    "postcode": "55116",
+    "city": "Mainz",
+}
+
+
+@pytest.fixture
+def staff_client(client):
+    user = get_user_model().objects.create_superuser("support", password="x")
+    client.force_login(user)
+    return client
+
+
+def _pages(client, order) -> str:
+    """What the merchant and support staff see of the order: its page, the list row, the admin
+    page and the invoice."""
+    texts = [
+        client.get(reverse("orders:detail", args=[order.pk])).text,
+        client.get(reverse("orders:list"), {"q": str(order.number)}).text,
+        client.get(reverse("admin:orders_order_change", args=[order.pk])).text,
+    ]
+    invoice = client.get(reverse("orders:invoice", args=[order.pk]))
+    assert invoice.status_code == 200
+    return "\n".join([*texts, invoice.text])
+
+
+def test_an_anonymized_order_of_a_repeat_customer_shows_nothing_of_its_buyer(staff_client, user):
+    customer = CustomerFactory(first_name="Jürgen", last_name="Schumacher")
+    entry = AddressFactory(customer=customer, country="DE", **PERSONAL)
+    orders = [OrderFactory(customer=customer, billing_entry=entry) for _ in range(5)]
+    for order in orders:
+        OrderItemFactory(order=order)
+        order_create_invoice(order=order, actor=user)
+    first, others = orders[0], orders[1:]
+
+    anonymize(first)
+
+    shown = _pages(staff_client, first)
+    leaked = [value for value in PERSONAL.values() if value in shown]
+    assert not leaked, leaked
+    assert ANONYMIZED in shown
+    first = fresh(first)
+    assert first.billing_country == first.shipping_country == "DE"
+    invoice = issued_invoice(Invoice.objects.get(order=first))
+    assert invoice.billing.city == ANONYMIZED and invoice.billing.country == "DE"
+    for other in others:
+        assert "Kastanienallee" in _pages(staff_client, other)
+    assert fresh(entry).privacy_state == PrivacyState.ACTIVE
+    assert fresh(customer).privacy_state == PrivacyState.ACTIVE
+
+    anonymize(*others)
+    assert fresh(entry).privacy_state == PrivacyState.ANONYMIZED
+    assert fresh(customer).privacy_state == PrivacyState.ANONYMIZED
+
+    restore(first)
+    first = fresh(first)
+    assert first.privacy_state == PrivacyState.ACTIVE
+    assert first.billing_address.city == "Mainz"
+    assert first.shipping_address.street == "Kastanienallee"
+    assert fresh(entry).city == "Mainz"
+    assert fresh(customer).last_name == "Schumacher"
+    assert issued_invoice(Invoice.objects.get(order=first)).billing.city == "Mainz"
+    # The other four stay anonymized, and their invoices too.
+    for other in others:
+        assert fresh(other).billing_city == ANONYMIZED
+        assert issued_invoice(Invoice.objects.get(order=other)).billing.city == ANONYMIZED
+
+
+def test_editing_an_order_address_changes_neither_the_entry_nor_other_orders(user):
+    customer = CustomerFactory()
+    entry = AddressFactory(customer=customer, **PERSONAL)
+    edited, untouched = (OrderFactory(customer=customer, billing_entry=entry) for _ in range(2))
+    Order.objects.filter(pk=edited.pk).update(billing_city="Wiesbaden")
+
+    anonymize(untouched)
+
+    assert fresh(entry).city == "Mainz"  # still used by `edited`
+    assert fresh(edited).billing_city == "Wiesbaden"
+    restore(untouched)
+    assert fresh(untouched).billing_city == "Mainz"
+
+
+def _migration():
+    return importlib.import_module("orders.migrations.0010_order_own_addresses_and_invoices")
+
+
+def test_orders_anonymized_before_the_migration_restore_unchanged(at):
+    """A database anonymized with the old code: orders without own addresses, their data in old
+    cold records (the order's four fields; the entries' records). The migration gives them
+    placeholders; a restore brings back exactly what they showed."""
+    customer = CustomerFactory()
+    shared = AddressFactory(customer=customer, city="Mainz", street="Kastanienallee")
+    own = AddressFactory(customer=customer, city="Bonn", street="Rheinweg", line2="")
+    active = OrderFactory(customer=customer, billing_entry=shared, shipping_entry=shared)
+    old_shared = OrderFactory(customer=customer, billing_entry=shared, shipping_entry=own)
+    old_own = OrderFactory(
+        customer=customer, billing_entry=own, shipping_entry=own, invoice_number="RE-2020-00001"
+    )
+    old_fields = ("buyer_email", "buyer_phone", "notes", "tracking_number")
+    originals = {
+        order.pk: {name: getattr(order, name) for name in old_fields}
+        for order in (old_shared, old_own)
+    }
+    expected_addresses = {
+        old_shared.pk: (
+            {name: getattr(shared, name) for name in ORDER_ADDRESS_FIELDS},
+            {name: getattr(own, name) for name in ORDER_ADDRESS_FIELDS},
+        ),
+        old_own.pk: ({name: getattr(own, name) for name in ORDER_ADDRESS_FIELDS},) * 2,
+    }
+    # What the old code left: cold records in the old format, placeholders in the main database,
+    # and (before the migration) no address columns on the orders.
+    with at(2024, 3, 1) as now:
+        purge_on = purge_date_for(now)
+        cold_records_store(
+            items=[
+                *((ColdRecord.Kind.ORDER, pk, {"f": f, "m": []}) for pk, f in originals.items()),
+                (
+                    ColdRecord.Kind.ADDRESS,
+                    own.pk,
+                    {"f": {name: getattr(own, name) for name in ADDRESS_FIELDS}},
+                ),
+            ],
+            anonymized_at=now,
+            purge_on=purge_on,
+        )
+    state = {"privacy_state": PrivacyState.ANONYMIZED, "anonymized_at": now, "purge_on": purge_on}
+    Order.objects.filter(pk__in=originals).update(
+        buyer_email=ANONYMIZED, buyer_phone=ANONYMIZED, notes=ANONYMIZED, **state
+    )
+    type(own).objects.filter(pk=own.pk).update(
+        **{name: ANONYMIZED for name in ADDRESS_FIELDS if getattr(own, name)}, **state
+    )
+    blank = {
+        f"{role}_{name}": "" for role in ("billing", "shipping") for name in ORDER_ADDRESS_FIELDS
+    }
+    Order.objects.update(**blank)
+
+    with connection.schema_editor() as editor:
+        _migration().copy_addresses(apps, editor)
+        _migration().freeze_invoices(apps, editor)
+
+    active, old_shared, old_own = fresh(active), fresh(old_shared), fresh(old_own)
+    assert active.billing_city == "Mainz"
+    for order in (old_shared, old_own):
+        values = [
+            getattr(order, f"{r}_{n}") for r in ("billing", "shipping") for n in ("city", "street")
+        ]
+        assert set(values) == {ANONYMIZED}
+        assert order.billing_country == "DE"
+    assert issued_invoice(Invoice.objects.get(order=old_own)).billing.city == ANONYMIZED
+
+    restore(old_shared, old_own)
+
+    for order in (fresh(old_shared), fresh(old_own)):
+        assert order.privacy_state == PrivacyState.ACTIVE
+        assert {name: getattr(order, name) for name in old_fields} == originals[order.pk]
+        billing, shipping = expected_addresses[order.pk]
+        assert order.billing_address.as_dict() == billing
+        assert order.shipping_address.as_dict() == shipping
+    assert fresh(own).city == "Bonn"
+    assert issued_invoice(Invoice.objects.get(order=old_own)).billing.city == "Bonn"
+    assert not ColdRecord.objects.exists()
