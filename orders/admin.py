@@ -166,13 +166,33 @@ class OrderAdmin(PersonalDataAdmin):
     def get_fieldsets(self, request, obj=None):
         if not self.is_locked(obj):
             return super().get_fieldsets(request, obj)
-        # An anonymized order does not show which address-book entries it came from: an entry
-        # that other orders still use would show the buyer's name and address.
+        # An anonymized order names neither its address-book entries nor its customer by name:
+        # a customer or entry that other orders still use would show the buyer's name and
+        # address. The customer is linked by number.
         entries = {f"{role}_entry" for role in ORDER_ADDRESS_ROLES}
         return [
-            (name, {**options, "fields": [f for f in options["fields"] if f not in entries]})
+            (
+                name,
+                {
+                    **options,
+                    "fields": [
+                        "customer_number" if f == "customer" else f
+                        for f in options["fields"]
+                        if f not in entries
+                    ],
+                },
+            )
             for name, options in super().get_fieldsets(request, obj)
         ]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        return [*readonly, "customer_number"] if self.is_locked(obj) else readonly
+
+    @admin.display(description=_("Kunde"))
+    def customer_number(self, obj: Order) -> SafeString:
+        url = reverse("admin:customers_customer_change", args=[obj.customer_id])
+        return format_html('<a href="{}">{}</a>', url, obj.customer.number)
 
     @admin.display(description=_("Summe"), ordering="total")
     def total_display(self, obj: Order) -> str:

@@ -73,9 +73,9 @@ def _search_condition(q: str) -> Q:
         )
         if address_ids:
             ids.update(
-                orders.filter(billing_entry_id__in_ids=address_ids, billing_last_name=q).values_list("pk", flat=True)[
-                    :SEARCH_LIMIT
-                ]
+                orders.filter(
+                    billing_entry_id__in_ids=address_ids, billing_last_name=q
+                ).values_list("pk", flat=True)[:SEARCH_LIMIT]
             )
     return Q(pk__in_ids=ids) if ids else Q(pk__in=[])
 

@@ -2,6 +2,8 @@
 customer's other orders are; issued invoices go with it; older databases restore unchanged."""
 
 import importlib
+import io
+import re
 
 import pytest
 from django.apps import apps
@@ -25,7 +27,7 @@ PERSONAL = {
     "first_name": "Jürgen",
     "last_name": "Schumacher",
     "street": "Kastanienallee",
-    "house_number": "17",
+    "house_number": "17b",
     "postcode": "55116",
     "city": "Mainz",
 }
@@ -188,3 +190,49 @@ def test_orders_anonymized_before_the_migration_restore_unchanged(at):
     assert fresh(own).city == "Bonn"
     assert issued_invoice(Invoice.objects.get(order=old_own)).billing.city == "Bonn"
     assert not ColdRecord.objects.exists()
+
+
+def test_no_anonymized_page_of_a_seeded_database_shows_what_it_showed_before(merchant_client):
+    """The leak scan of issue 9: seeded repeat customers share addresses between orders; the
+    oldest third is anonymized by date range, as a merchant would."""
+    from django.core.management import call_command
+
+    from orders.privacy.jobs import privacy_job_anonymize, privacy_job_run
+    from orders.privacy.selection import Selection
+
+    call_command("seed_demo", orders=300, seed=9, stdout=io.StringIO())
+    dates = list(Order.objects.order_by("order_date").values_list("order_date", flat=True))
+    cutoff = dates[len(dates) // 3].date()
+    oldest = list(Order.objects.filter(order_date__date__lte=cutoff).order_by("pk"))
+    before = {
+        order.pk: {
+            value
+            for role in ("billing", "shipping")
+            for name in ("last_name", "street", "city")
+            if len(value := getattr(order, f"{role}_{name}")) > 3
+        }
+        | {order.buyer_email}
+        for order in oldest
+    }
+    shared = Order.objects.filter(
+        billing_entry__in=[o.billing_entry_id for o in oldest], order_date__date__gt=cutoff
+    )
+    assert shared.exists()  # the case the issue measured: a later order uses the same entry
+
+    job = privacy_job_anonymize(
+        selection=Selection(date_field="order_date", date_from=dates[0].date(), date_to=cutoff),
+        requested_by=None,
+        background=False,
+    )
+    privacy_job_run(job_id=job.pk)
+
+    leaks = []
+    for order in oldest:
+        assert fresh(order).privacy_state == PrivacyState.ANONYMIZED
+        page = merchant_client.get(reverse("orders:detail", args=[order.pk])).text
+        leaks += [
+            (order.pk, value)
+            for value in before[order.pk]
+            if re.search(rf"(?<!\w){re.escape(value)}(?!\w)", page)
+        ]
+    assert not leaks, leaks[:10]
