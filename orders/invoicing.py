@@ -116,6 +116,21 @@ def invoice_document(
     return content, buyer
 
 
+def order_invoice_document(order, items: Iterable[InvoiceLine]) -> tuple[dict, dict]:
+    """`invoice_document` of an order as it stands (an Order, or the migration's historical one)."""
+    return invoice_document(
+        order_number=order.number,
+        external_number=order.external_number,
+        order_date=order.order_date,
+        delivery_date=order.delivery_date,
+        currency=order.currency,
+        payment_method=order.payment_method,
+        items=items,
+        billing={name: getattr(order, f"billing_{name}") for name in ORDER_ADDRESS_FIELDS},
+        shipping={name: getattr(order, f"shipping_{name}") for name in ORDER_ADDRESS_FIELDS},
+    )
+
+
 def anonymized_buyer(buyer: Mapping) -> dict:
     """The buyer part of an anonymized order's invoice: placeholders, the countries kept."""
     return {

@@ -237,11 +237,6 @@ ORDER_ADDRESS_FIELDS = (*ADDRESS_PERSONAL_FIELDS, "country")
 ORDER_ADDRESS_ROLES = {"billing": _("Rechnungsadresse"), "shipping": _("Lieferadresse")}
 
 
-def order_address_columns(role: str, fields=ORDER_ADDRESS_FIELDS) -> list[str]:
-    """The order's field names of one role's address: billing_first_name, …"""
-    return [f"{role}_{name}" for name in fields]
-
-
 # An order's own billing and shipping address are columns of the order row (billing_first_name
 # … shipping_country), made from the address-book entry's field definitions. In the row rather
 # than in a table of their own: anonymizing and restoring rewrite the order row anyway, so its

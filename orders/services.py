@@ -11,7 +11,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from orders import history
-from orders.invoicing import InvoiceLine, invoice_document
+from orders.invoicing import InvoiceLine, order_invoice_document
 from orders.models import (
     ORDER_ADDRESS_FIELDS,
     Invoice,
@@ -199,19 +199,12 @@ def order_create_invoice(*, order: Order, actor: AbstractBaseUser | None) -> Ord
     now = timezone.now()
     order.invoice_number = _next_invoice_number(timezone.localtime(now).year)
     order.invoice_date = now
-    content, buyer = invoice_document(
-        order_number=order.number,
-        external_number=order.external_number,
-        order_date=order.order_date,
-        delivery_date=order.delivery_date,
-        currency=order.currency,
-        payment_method=order.payment_method,
-        items=[
+    content, buyer = order_invoice_document(
+        order,
+        [
             InvoiceLine(item.sku, item.title, item.quantity, item.unit_price, item.tax_rate)
             for item in order.items.all()
         ],
-        billing=order.billing_address.as_dict(),
-        shipping=order.shipping_address.as_dict(),
     )
     Invoice.objects.create(
         order=order, number=order.invoice_number, issued_at=now, content=content, buyer=buyer

@@ -40,15 +40,11 @@ def copy_addresses(apps, schema_editor):
 
 def freeze_invoices(apps, schema_editor):
     # The invoicing module's document format is the one this migration writes.
-    from orders.invoicing import InvoiceLine, invoice_document
+    from orders.invoicing import InvoiceLine, order_invoice_document
 
     Order = apps.get_model("orders", "Order")
     OrderItem = apps.get_model("orders", "OrderItem")
     Invoice = apps.get_model("orders", "Invoice")
-    roles = {
-        role: [f"{role}_{name}" for name in (*PERSONAL, "country")]
-        for role in ("billing", "shipping")
-    }
     orders = Order.objects.filter(invoice_number__isnull=False, invoice__isnull=True)
     after = 0
     while True:
@@ -63,21 +59,7 @@ def freeze_invoices(apps, schema_editor):
             )
         invoices = []
         for order in batch:
-            addresses = {
-                role: {c.split("_", 1)[1]: getattr(order, c) for c in columns}
-                for role, columns in roles.items()
-            }
-            content, buyer = invoice_document(
-                order_number=order.number,
-                external_number=order.external_number,
-                order_date=order.order_date,
-                delivery_date=order.delivery_date,
-                currency=order.currency,
-                payment_method=order.payment_method,
-                items=items.get(order.pk, []),
-                billing=addresses["billing"],
-                shipping=addresses["shipping"],
-            )
+            content, buyer = order_invoice_document(order, items.get(order.pk, []))
             invoices.append(
                 Invoice(
                     order_id=order.pk,
