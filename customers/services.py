@@ -138,10 +138,9 @@ def customer_update(
     _save_rows(locked, CustomerPhone, phones, protected=False)
     _save_rows(locked, Address, addresses, protected=True)
     if fields or emails or phones or addresses:
-        locked.version = models.F("version") + 1
+        locked.version += 1  # the row is locked (customer_lock_for_edit)
         locked.modified_by = actor if getattr(actor, "pk", None) else None
         locked.save(update_fields=[*fields, "version", "modified_by"])
-        locked.refresh_from_db(fields=["version"])
 
     # Ids only: the log never carries personal data.
     logger.info("customer %s edited by user %s", locked.pk, getattr(actor, "pk", None) or "system")

@@ -5,7 +5,6 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -94,10 +93,9 @@ def _set_status(*, order: Order, actor: AbstractBaseUser | None, status: str) ->
 
 
 def _save(order: Order, fields: list[str]) -> None:
-    """Saves the fields and counts the version up, in the same statement."""
-    order.version = F("version") + 1
+    """Saves the fields and counts the version up (the row is locked: `_lock_order`)."""
+    order.version += 1
     order.save(update_fields=[*fields, "version"])
-    order.refresh_from_db(fields=["version"])
 
 
 @transaction.atomic

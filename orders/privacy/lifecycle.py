@@ -47,6 +47,7 @@ from orders.privacy.fields import (
     CUSTOMER_PLACEHOLDERS,
     MESSAGE_FIELDS,
     MESSAGE_PLACEHOLDERS,
+    ORDER_ADDRESS_PERSONAL_FIELDS,
     ORDER_FIELDS,
     ORDER_PLACEHOLDERS,
 )
@@ -447,6 +448,11 @@ def restore_chunk(
     return result
 
 
+def _written_before_own_addresses(fields: dict) -> bool:
+    """An order record from before orders had addresses of their own (orders migration 0010)."""
+    return ORDER_ADDRESS_PERSONAL_FIELDS[0] not in fields
+
+
 def _restored_order_values(
     rows: dict[int, tuple], order_payloads: dict[int, dict], address_payloads: dict[int, dict]
 ) -> dict[int, dict]:
@@ -454,7 +460,7 @@ def _restored_order_values(
     their own (format of orders migration 0010) hold no addresses: such an order gets copies of
     the address-book entries it pointed to, as restored from their own records or as they are."""
     values = {pk: payload["f"] for pk, payload in order_payloads.items() if pk in rows}
-    legacy = [pk for pk, fields in values.items() if ORDER_FIELDS[-1] not in fields]
+    legacy = [pk for pk, fields in values.items() if _written_before_own_addresses(fields)]
     if not legacy:
         return values
     entries = {pk: payload["f"] for pk, payload in address_payloads.items()}
@@ -481,7 +487,7 @@ def _restored_invoice_buyers(
     for pk in order_ids:
         if stored := order_payloads[pk].get("i"):
             rows.append(tuple(stored))
-        elif ORDER_FIELDS[-1] not in order_payloads[pk]["f"]:
+        elif _written_before_own_addresses(order_payloads[pk]["f"]):
             legacy.append(pk)
     if legacy:
         for invoice_id, order_id, buyer in Invoice.objects.filter(
