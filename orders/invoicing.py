@@ -142,6 +142,29 @@ def anonymized_buyer(buyer: Mapping) -> dict:
     }
 
 
+def buyer_differences(buyer: Mapping, order_values: Mapping[str, str]) -> dict:
+    """What an invoice's buyer says beyond its order's own addresses (`billing_city` …, countries
+    included), for the order's cold record: per role None where the invoice printed the order's
+    address as it is (the usual case: a billing address is locked once invoiced), else the
+    address as printed. Half the record's size, and half the JSON work."""
+    return {
+        role: None if address == _own_address(order_values, role) else address
+        for role, address in buyer.items()
+    }
+
+
+def buyer_from_differences(differences: Mapping, order_values: Mapping[str, str]) -> dict:
+    """The invoice's buyer again, from `buyer_differences` and the order's restored addresses."""
+    return {
+        role: _own_address(order_values, role) if address is None else address
+        for role, address in differences.items()
+    }
+
+
+def _own_address(order_values: Mapping[str, str], role: str) -> dict:
+    return {name: order_values[f"{role}_{name}"] for name in ORDER_ADDRESS_FIELDS}
+
+
 def restored_buyer(anonymized: Mapping, order_values: Mapping[str, str]) -> dict:
     """The buyer part rebuilt from an order's restored address values (`billing_city` …), the
     countries from the anonymized invoice."""

@@ -38,7 +38,12 @@ from customers.models import (
 )
 from customers.models import PrivacyState as S
 from orders import history
-from orders.invoicing import anonymized_buyer, restored_buyer
+from orders.invoicing import (
+    anonymized_buyer,
+    buyer_differences,
+    buyer_from_differences,
+    restored_buyer,
+)
 from orders.models import Invoice, Order, OrderEvent, OrderMessage, purge_date_for
 from orders.privacy.fields import (
     ADDRESS_FIELDS,
@@ -52,6 +57,9 @@ from orders.privacy.fields import (
     ORDER_PLACEHOLDERS,
 )
 from orders.privacy.rows import bulk_write_rows, insert_events_for
+
+# Not personal data, so not in the cold record; an invoice's buyer is compared with them.
+COUNTRY_FIELDS = ("billing_country", "shipping_country")
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +157,7 @@ def anonymize_chunk(
                 "billing_entry_id",
                 "shipping_entry_id",
                 *ORDER_FIELDS,
+                *COUNTRY_FIELDS,
             )
         )
         _lock_stray_customers(rows, locked)
@@ -160,8 +169,10 @@ def anonymize_chunk(
             return result
         active_ids = [row[0] for row in active]
         order_payloads = {
-            row[0]: {"f": dict(zip(ORDER_FIELDS, row[5:], strict=True)), "m": []} for row in active
+            row[0]: {"f": dict(zip(ORDER_FIELDS, row[5:-2], strict=True)), "m": []}
+            for row in active
         }
+        countries = {row[0]: dict(zip(COUNTRY_FIELDS, row[-2:], strict=True)) for row in active}
         for order_id, pk, *values in OrderMessage.objects.filter(
             order_id__in_ids=set(active_ids)
         ).values_list("order_id", "pk", *MESSAGE_FIELDS):
@@ -173,7 +184,8 @@ def anonymize_chunk(
             )
         )
         for order_id, pk, buyer in invoices:
-            order_payloads[order_id]["i"] = [pk, buyer]
+            own = {**order_payloads[order_id]["f"], **countries[order_id]}
+            order_payloads[order_id]["b"] = [pk, buyer_differences(buyer, own)]
 
         # An order's own addresses are order columns (ORDER_FIELDS): they go with the order.
         # Address-book entries whose every order is now anonymized go too (SPEC 6); orders of
@@ -297,7 +309,14 @@ def restore_chunk(
             )
             .order_by("pk")
             .select_for_update()
-            .values_list("pk", "number", "customer_id", "billing_entry_id", "shipping_entry_id")
+            .values_list(
+                "pk",
+                "number",
+                "customer_id",
+                "billing_entry_id",
+                "shipping_entry_id",
+                *COUNTRY_FIELDS,
+            )
         )
         _lock_stray_customers(rows, locked)
         if not rows:
@@ -394,7 +413,7 @@ def restore_chunk(
         bulk_write_rows(
             Invoice,
             ("buyer",),
-            _restored_invoice_buyers(good_ids, order_payloads, order_values),
+            _restored_invoice_buyers(good, order_payloads, order_values),
         )
         bulk_write_rows(
             OrderMessage,
@@ -478,23 +497,29 @@ def _restored_order_values(
 
 
 def _restored_invoice_buyers(
-    order_ids, order_payloads: dict[int, dict], order_values: dict[int, dict]
+    rows: list[tuple], order_payloads: dict[int, dict], order_values: dict[int, dict]
 ) -> list[tuple]:
-    """(invoice id, buyer) of the orders' invoices. An invoice frozen by the migration of an
-    order that was already anonymized then has no buyer in the order's record: it gets the
-    order's restored addresses, which are what it printed."""
-    rows, legacy = [], []
-    for pk in order_ids:
-        if stored := order_payloads[pk].get("i"):
-            rows.append(tuple(stored))
-        elif _written_before_own_addresses(order_payloads[pk]["f"]):
+    """(invoice id, buyer) of the orders' invoices (`rows`: the restore's order rows). Records
+    hold what the buyer said beyond the order's own addresses ("b"); records written before
+    that hold the whole buyer ("i"). An invoice frozen by the migration of an order that was
+    already anonymized then has neither: it gets the order's restored addresses, which are
+    what it printed."""
+    result, legacy = [], []
+    for row in rows:
+        pk, payload = row[0], order_payloads[row[0]]
+        if stored := payload.get("b"):
+            own = {**order_values[pk], **dict(zip(COUNTRY_FIELDS, row[-2:], strict=True))}
+            result.append((stored[0], buyer_from_differences(stored[1], own)))
+        elif stored := payload.get("i"):
+            result.append(tuple(stored))
+        elif _written_before_own_addresses(payload["f"]):
             legacy.append(pk)
     if legacy:
         for invoice_id, order_id, buyer in Invoice.objects.filter(
             order_id__in_ids=set(legacy)
         ).values_list("pk", "order_id", "buyer"):
-            rows.append((invoice_id, restored_buyer(buyer, order_values[order_id])))
-    return rows
+            result.append((invoice_id, restored_buyer(buyer, order_values[order_id])))
+    return result
 
 
 def _customer_value(fields: dict, name: str):

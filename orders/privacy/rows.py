@@ -25,16 +25,10 @@ def _pg_type(field: models.Field) -> str:
     raise TypeError(f"no array type for {field!r}")
 
 
-def _array_literal(values) -> str:
-    """A PostgreSQL array literal of text elements (NULL for None), for a `%s::type[]` cast."""
-    parts = []
-    for item in values:
-        if item is None:
-            parts.append("NULL")
-        else:
-            text = item.isoformat() if hasattr(item, "isoformat") else str(item)
-            parts.append('"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"')
-    return "{" + ",".join(parts) + "}"
+def _json_default(value):
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"no JSON form for {type(value).__name__}")
 
 
 def bulk_write_rows(
@@ -46,8 +40,8 @@ def bulk_write_rows(
     """UPDATE many rows by primary key, each with its own values: rows are (pk, *values), and
     `constants` (field: value) set on all of them in the same statement.
 
-    On PostgreSQL one `UPDATE … FROM unnest(arrays)` per call (~80–95k rows/s here, against
-    ~1.3k for `bulk_update`); elsewhere an executemany of prepared UPDATEs.
+    On PostgreSQL one `UPDATE … FROM jsonb_array_elements(rows)` per call (tens of thousands of
+    rows/s, against ~1.3k for `bulk_update`); elsewhere an executemany of prepared UPDATEs.
     """
     if not rows:
         return 0
@@ -74,27 +68,27 @@ def bulk_write_rows(
         return raw
 
     if connection.vendor == "postgresql":
-        # Array literals built here: psycopg's generic list adaptation cost more than the
-        # UPDATE's own planning (1.4 s per 22k restored orders, profiled).
-        arrays = [id_array_literal(row[0] for row in rows)]
-        for i in range(len(fields)):
-            arrays.append(_array_literal(value(i, row[i + 1]) for row in rows))
-        casts = ["int8"] + [
-            "text" if i in json_positions else _pg_type(field)
-            for i, field in enumerate(model_fields)
-        ]
-        aliases = ["pk"] + [f"c{i}" for i in range(len(fields))]
-        unnest = ", ".join(f"%s::{cast}[]" for cast in casts)
+        # All rows as one JSON array of arrays, taken apart by the database: json.dumps builds
+        # it in C (a Python-built array literal per column cost 2.1 s of a 7.5 s restore of 20k
+        # orders with their 22 address columns, profiled). JSON columns take their element as is.
+        def element(i: int, field: models.Field) -> str:
+            if i in json_positions:
+                return f"v.r->{i + 1}"
+            return f"(v.r->>{i + 1})::{_pg_type(field)}"
+
         assignments = ", ".join(
-            f"{quote(column)} = v.c{i}" + ("::jsonb" if i in json_positions else "")
-            for i, column in enumerate(columns)
+            f"{quote(column)} = {element(i, field)}"
+            for i, (column, field) in enumerate(zip(columns, model_fields, strict=True))
+        )
+        document = json.dumps(
+            rows, ensure_ascii=False, separators=(",", ":"), default=_json_default
         )
         sql = (
             f"UPDATE {table} AS t SET {assignments}{constant_sql} "
-            f"FROM unnest({unnest}) AS v({', '.join(aliases)}) WHERE t.{pk} = v.pk"
+            f"FROM jsonb_array_elements(%s::jsonb) AS v(r) WHERE t.{pk} = (v.r->>0)::int8"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*constant_params, *arrays])
+            cursor.execute(sql, [*constant_params, document])
             return cursor.rowcount
     assignments = ", ".join(f"{quote(column)} = %s" for column in columns)
     sql = f"UPDATE {table} SET {assignments}{constant_sql} WHERE {pk} = %s"

@@ -12,7 +12,7 @@ from django.db import connection
 from django.urls import reverse
 
 from coldstorage.models import ColdRecord
-from coldstorage.services import cold_records_store
+from coldstorage.services import cold_records_load, cold_records_store
 from customers.models import ANONYMIZED, PrivacyState
 from orders.invoicing import issued_invoice
 from orders.models import ORDER_ADDRESS_FIELDS, Invoice, Order, purge_date_for
@@ -107,6 +107,49 @@ def test_editing_an_order_address_changes_neither_the_entry_nor_other_orders(use
     assert fresh(edited).billing_city == "Wiesbaden"
     restore(untouched)
     assert fresh(untouched).billing_city == "Mainz"
+
+
+def test_an_invoice_that_printed_another_delivery_address_restores_as_printed(user):
+    """The cold record holds an invoice's buyer only where it differs from the order's own
+    addresses: here the delivery address, changed after invoicing."""
+    order = OrderFactory(billing_entry=AddressFactory(**PERSONAL))
+    OrderItemFactory(order=order)
+    order_create_invoice(order=order, actor=user)
+    Order.objects.filter(pk=order.pk).update(shipping_city="Wiesbaden", shipping_street="Ring")
+
+    anonymize(order)
+
+    record = cold_records_load(kind=ColdRecord.Kind.ORDER, ids=[order.pk])[order.pk]
+    invoice_id, differences = record["b"]
+    assert differences["billing"] is None
+    assert differences["shipping"]["city"] == "Mainz"
+    restore(order)
+    invoice = issued_invoice(Invoice.objects.get(pk=invoice_id))
+    assert (invoice.billing.city, invoice.shipping.city) == ("Mainz", "Mainz")
+    assert invoice.shipping.street == "Kastanienallee"
+    assert fresh(order).shipping_city == "Wiesbaden"
+
+
+def test_records_holding_the_whole_invoice_buyer_restore_it(user):
+    """Records written before the buyer was reduced to its differences ("i": the whole buyer)."""
+    order = OrderFactory(billing_entry=AddressFactory(**PERSONAL))
+    OrderItemFactory(order=order)
+    order_create_invoice(order=order, actor=user)
+    buyer = Invoice.objects.get(order=order).buyer
+    anonymize(order)
+    record = cold_records_load(kind=ColdRecord.Kind.ORDER, ids=[order.pk])[order.pk]
+    invoice_id, _differences = record.pop("b")
+    record["i"] = [invoice_id, buyer]
+    order = fresh(order)
+    cold_records_store(
+        items=[(ColdRecord.Kind.ORDER, order.pk, record)],
+        anonymized_at=order.anonymized_at,
+        purge_on=order.purge_on,
+    )
+
+    restore(order)
+
+    assert Invoice.objects.get(pk=invoice_id).buyer == buyer
 
 
 def _migration():
