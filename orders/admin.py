@@ -118,7 +118,15 @@ class OrderAdmin(PersonalDataAdmin):
     search_fields = ("number__exact", "external_number__exact")
     date_hierarchy = "order_date"
     raw_id_fields = ("customer", "billing_entry", "shipping_entry", "privacy_job")
-    readonly_fields = (*PRIVACY_FIELDS, "restored_at", "privacy_job", "created_at", "version")
+    readonly_fields = (
+        *PRIVACY_FIELDS,
+        "restored_at",
+        "restore_failure",
+        "restore_failed_at",
+        "privacy_job",
+        "created_at",
+        "version",
+    )
     inlines = (OrderItemInline, OrderMessageInline, OrderEventInline)
     actions = ("anonymize_orders", "restore_orders")
     fieldsets = (
@@ -159,7 +167,17 @@ class OrderAdmin(PersonalDataAdmin):
         ),
         (
             _("Datenschutz"),
-            {"fields": (*PRIVACY_FIELDS, "restored_at", "privacy_job", "created_at", "version")},
+            {
+                "fields": (
+                    *PRIVACY_FIELDS,
+                    "restored_at",
+                    "restore_failure",
+                    "restore_failed_at",
+                    "privacy_job",
+                    "created_at",
+                    "version",
+                )
+            },
         ),
     )
 

@@ -14,7 +14,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from customers.models import Address
-from orders.models import Order, OrderEvent, OrderStatus
+from orders.models import Order, OrderEvent, OrderStatus, RestoreFailure
 
 _STORED_LENGTH = OrderEvent._meta.get_field("detail").max_length
 
@@ -64,6 +64,9 @@ def event_detail(params: Mapping) -> str:
         parts.append(_("Geändert: %s") % "; ".join(_change_labels(changed)))
     if number := params.get("invoice"):
         parts.append(_("Rechnung %s") % number)
+    if failure := params.get("failure"):
+        label = RestoreFailure(failure).label if failure in RestoreFailure.values else failure
+        parts.append(_("Grund: %s") % label)
     if job := params.get("job"):
         parts.append(_("Auftrag #%(job)d") % {"job": job})
     if until := params.get("restorable_until"):

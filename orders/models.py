@@ -30,6 +30,17 @@ class OrderStatus(models.TextChoices):
     ARCHIVED = "archived", _("Archiviert")
 
 
+class RestoreFailure(models.TextChoices):
+    """Why an order's last restore failed; it is anonymized again, its data in cold storage."""
+
+    MISSING = "missing", _("Cold-Storage-Eintrag fehlt")
+    UNREADABLE = (
+        "unreadable",
+        _("Cold-Storage-Eintrag nicht lesbar (beschädigt oder falscher Schlüssel)"),
+    )
+    JOB_FAILED = "job_failed", _("Der Datenschutz-Auftrag ist fehlgeschlagen")
+
+
 class OrderLockedError(Exception):
     """An action that needs the order's personal data was refused because it is anonymized."""
 
@@ -163,6 +174,20 @@ class Order(PrivacyFields):
         blank=True,
         related_name="+",
         db_index=False,  # the partial index below covers the few orders that have one
+    )
+    # Why the last restore of this order failed (cleared by a restore that succeeds). The data
+    # is still in cold storage unless the record is missing; such an order is not offered for
+    # restore until its record is back (checked again with every restore request).
+    restore_failure = models.CharField(
+        _("Wiederherstellung fehlgeschlagen"),
+        max_length=12,
+        choices=RestoreFailure.choices,
+        blank=True,
+        default="",
+        db_default="",
+    )
+    restore_failed_at = models.DateTimeField(
+        _("Wiederherstellung fehlgeschlagen am"), null=True, blank=True
     )
     created_at = models.DateTimeField(_("importiert am"), auto_now_add=True)
     # Counts the saves of the edit page, invoicing and shipping: a page saved from an older
@@ -373,6 +398,7 @@ class OrderEvent(models.Model):
         ANONYMIZED = "anonymized", _("Kundendaten anonymisiert")
         RESTORE_REQUESTED = "restore_requested", _("Wiederherstellung angefordert")
         RESTORED = "restored", _("Kundendaten wiederhergestellt")
+        RESTORE_FAILED = "restore_failed", _("Wiederherstellung fehlgeschlagen")
         PURGED = "purged", _("Kundendaten endgültig gelöscht")
         RULE_FIRED = "rule_fired", _("Automatisierungsregel ausgeführt")
 
@@ -459,6 +485,8 @@ class PrivacyJob(models.Model):
     created_at = models.DateTimeField(_("angelegt"), default=timezone.now)
     started_at = models.DateTimeField(_("gestartet"), null=True, blank=True)
     finished_at = models.DateTimeField(_("beendet"), null=True, blank=True)
+    # A finished restore has handed back every order it still held (jobs.release_finished_restores).
+    orders_released = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -472,6 +500,13 @@ class PrivacyJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state in (self.State.DONE, self.State.FAILED)
+
+    @property
+    def has_failures(self) -> bool:
+        """Failed, or done with orders it could not handle (reported in its summary)."""
+        return self.state == self.State.FAILED or any(
+            key.startswith("failed") and count for key, count in self.summary.items()
+        )
 
     @property
     def percent(self) -> int:

@@ -26,7 +26,14 @@ from orders.forms import (
     disable_fields,
 )
 from orders.invoicing import issued_invoice, order_invoice_totals
-from orders.models import Invoice, Order, OrderLockedError, PrivacyJob, purge_date_for
+from orders.models import (
+    Invoice,
+    Order,
+    OrderLockedError,
+    PrivacyJob,
+    RestoreFailure,
+    purge_date_for,
+)
 from orders.privacy.jobs import privacy_job_anonymize, privacy_job_restore, privacy_job_run
 from orders.privacy.selection import Selection
 from orders.selectors import (
@@ -260,7 +267,10 @@ def _privacy_context(order: Order, user: AbstractBaseUser | AnonymousUser) -> di
     restore_job = order.privacy_job if restoring else None
     return {
         "restorable_until": restorable_until,
-        "can_restore": restorable_until is not None and user.has_perm("orders.restore_order"),
+        "cold_record_missing": order.restore_failure == RestoreFailure.MISSING,
+        "can_restore": restorable_until is not None
+        and order.restore_failure != RestoreFailure.MISSING
+        and user.has_perm("orders.restore_order"),
         "can_anonymize": order.privacy_state == PrivacyState.ACTIVE
         and user.has_perm("orders.anonymize_order"),
         # What a restore would allow if the order were anonymized today (for the confirmation).

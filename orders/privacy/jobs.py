@@ -28,9 +28,10 @@ from django.utils.translation import gettext as _
 
 from coldstorage.crypto import TamperedRecordError
 from coldstorage.keys import KeyConfigurationError
-from coldstorage.services import cold_keyring, cold_transaction
+from coldstorage.models import ColdRecord
+from coldstorage.services import cold_keyring, cold_records_existing, cold_transaction
 from customers.models import PrivacyState as S
-from orders.models import Order, OrderEvent, PrivacyJob
+from orders.models import Order, OrderEvent, PrivacyJob, RestoreFailure
 from orders.privacy import lifecycle
 from orders.privacy.lifecycle import SKIP_REASON, Actor
 from orders.privacy.selection import Selection, SelectionError
@@ -132,13 +133,24 @@ def privacy_job_restore(
         state=PrivacyJob.State.QUEUED,
     )
     restorable = selected.filter(privacy_state=S.ANONYMIZED, purge_on__gt=today)
+    # Orders whose record was found missing before are left out, unless it is back (from a backup).
+    marked_missing = set(
+        restorable.filter(restore_failure=RestoreFailure.MISSING).values_list("pk", flat=True)
+    )
+    still_missing = marked_missing - cold_records_existing(
+        kind=ColdRecord.Kind.ORDER, ids=marked_missing
+    )
+    if still_missing:
+        restorable = restorable.exclude(pk__in_ids=still_missing)
     queued = restorable.update(privacy_state=S.RESTORING, privacy_job=job)
     summary = {"queued": queued}
+    if still_missing:
+        summary["skipped_cold_record_missing"] = len(still_missing)
     for state, count in by_state.items():
         if state != S.ANONYMIZED and count:
             summary["skipped_" + SKIP_REASON[state]] = count
     # Anonymized but past its purge date: the daily purge has not run yet; it is gone all the same.
-    past_purge = by_state.get(S.ANONYMIZED, 0) - queued
+    past_purge = by_state.get(S.ANONYMIZED, 0) - queued - len(still_missing)
     if past_purge:
         summary["skipped_purged"] = summary.get("skipped_purged", 0) + past_purge
     lifecycle.record_events(
@@ -478,10 +490,57 @@ def privacy_job_run(
         )
         _finish(job, owner, failure=failure)
         job.refresh_from_db()
+        release_finished_restore(job, chunk_size=chunk_size)
+        job.refresh_from_db()
         return job
     _finish(job, owner)
     job.refresh_from_db()
+    release_finished_restore(job, chunk_size=chunk_size)
     return job
+
+
+def release_finished_restore(job: PrivacyJob, *, chunk_size: int | None = None) -> int:
+    """Hands back the orders a finished restore still holds `restoring` (it failed, e.g. the
+    worker had no key): they become "anonymized" again, with the failure in their history, and
+    can be restored again; their data never left cold storage. Then the job is marked released.
+    Idempotent; the reconciler calls it for finished restores that were not released (a
+    database error at the end of a job, or stranded by an earlier version)."""
+    if job.kind != PrivacyJob.Kind.RESTORE or not job.is_finished or job.orders_released:
+        return 0
+    chunk_size = chunk_size or settings.PRIVACY_CHUNK_SIZE
+    held = Selection.from_json(job.selection).filter(
+        Order.objects.filter(privacy_job=job, privacy_state=S.RESTORING)
+    )
+    actor, now, released = _actor_of(job), timezone.now(), 0
+    while ids := list(held.order_by("pk").values_list("pk", flat=True)[:chunk_size]):
+        with transaction.atomic():
+            marked = lifecycle.mark_restore_failed(
+                ids, reason=RestoreFailure.JOB_FAILED, now=now, actor=actor
+            )
+        if not marked:
+            break
+        released += marked
+    with transaction.atomic():
+        row = PrivacyJob.objects.select_for_update().filter(pk=job.pk).values("summary").first()
+        summary = dict(Counter(row["summary"]) + Counter({"failed_job": released}))
+        PrivacyJob.objects.filter(pk=job.pk).update(orders_released=True, summary=summary)
+    if released:
+        logger.warning("privacy job %s: %d orders handed back as not restored", job.pk, released)
+    return released
+
+
+def release_finished_restores() -> list[int]:
+    """`release_finished_restore` for every finished restore not released yet."""
+    jobs = PrivacyJob.objects.filter(
+        kind=PrivacyJob.Kind.RESTORE,
+        state__in=(PrivacyJob.State.DONE, PrivacyJob.State.FAILED),
+        orders_released=False,
+    )
+    released = []
+    for job in jobs.order_by("pk"):
+        if release_finished_restore(job):
+            released.append(job.pk)
+    return released
 
 
 def _finish_interrupted_restore(job: PrivacyJob, chunk_size: int) -> None:
@@ -524,9 +583,11 @@ def _with_failures(error: str, numbers: list[int]) -> str:
 
 
 def reconcile_jobs() -> list[int]:
-    """Hands jobs whose worker stopped reporting (or that never started) to a new worker."""
+    """Hands jobs whose worker stopped reporting (or that never started) to a new worker, and
+    hands back the orders of finished restores that still hold some (`release_finished_restore`)."""
     from django_q.tasks import async_task
 
+    release_finished_restores()
     stale = timezone.now() - datetime.timedelta(seconds=settings.PRIVACY_JOB_LEASE_SECONDS)
     job_ids = list(
         PrivacyJob.objects.filter(state__in=(PrivacyJob.State.QUEUED, PrivacyJob.State.RUNNING))

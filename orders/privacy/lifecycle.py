@@ -44,7 +44,14 @@ from orders.invoicing import (
     buyer_from_differences,
     restored_buyer,
 )
-from orders.models import Invoice, Order, OrderEvent, OrderMessage, purge_date_for
+from orders.models import (
+    Invoice,
+    Order,
+    OrderEvent,
+    OrderMessage,
+    RestoreFailure,
+    purge_date_for,
+)
 from orders.privacy.fields import (
     ADDRESS_FIELDS,
     ADDRESS_PLACEHOLDERS,
@@ -322,8 +329,8 @@ def restore_chunk(
         if not rows:
             return result
         ids = [row[0] for row in rows]
-        broken: set[int] = set()
-        taken_orders = cold_records_take(kind=ColdRecord.Kind.ORDER, ids=ids, broken=broken)
+        broken_orders, broken_addresses, broken_customers = set(), set(), set()
+        taken_orders = cold_records_take(kind=ColdRecord.Kind.ORDER, ids=ids, broken=broken_orders)
         order_payloads = taken_orders.payloads
         entry_ids = ({row[3] for row in rows} | {row[4] for row in rows}) - {None}
         address_ids = list(
@@ -353,39 +360,46 @@ def restore_chunk(
             spare_customer.pop(address, None)
         spare = set(spare_customer)
         taken_addresses = cold_records_take(
-            kind=ColdRecord.Kind.ADDRESS, ids={*address_ids, *spare}, broken=broken
+            kind=ColdRecord.Kind.ADDRESS, ids={*address_ids, *spare}, broken=broken_addresses
         )
         taken_customers = cold_records_take(
-            kind=ColdRecord.Kind.CUSTOMER, ids=anonymized_customers, broken=broken
+            kind=ColdRecord.Kind.CUSTOMER, ids=anonymized_customers, broken=broken_customers
         )
         address_payloads, customer_payloads = taken_addresses.payloads, taken_customers.payloads
 
-        # An order whose data (or whose address's or customer's data) is not in cold storage
-        # cannot be restored; it goes back to "anonymized" and the job reports it.
+        # An order whose data (or whose address's or customer's data) is not in cold storage, or
+        # does not open, cannot be restored; it goes back to "anonymized" with the reason.
         missing_addresses = set(address_ids) - set(address_payloads)
         missing_customers = set(anonymized_customers) - set(customer_payloads)
-        good, failed = [], []
+        good, failed = [], {RestoreFailure.MISSING: [], RestoreFailure.UNREADABLE: []}
         for row in rows:
             if (
+                row[0] in broken_orders
+                or row[3] in broken_addresses
+                or row[4] in broken_addresses
+                or row[2] in broken_customers
+            ):
+                failed[RestoreFailure.UNREADABLE].append(row)
+            elif (
                 row[0] not in order_payloads
                 or row[3] in missing_addresses
                 or row[4] in missing_addresses
                 or row[2] in missing_customers
             ):
-                failed.append(row)
+                failed[RestoreFailure.MISSING].append(row)
             else:
                 good.append(row)
-        if failed:
-            Order.objects.filter(pk__in_ids={row[0] for row in failed}).update(
-                privacy_state=S.ANONYMIZED, privacy_job=None
-            )
-            result.failed_numbers.extend(row[1] for row in failed)
-            result.counts["failed_cold_record"] += len(failed)
-            if broken:
-                logger.error(
-                    "restore: %d cold records failed authentication (tampered or wrong key)",
-                    len(broken),
+        for reason, failed_rows in failed.items():
+            if failed_rows:
+                mark_restore_failed(
+                    [row[0] for row in failed_rows], reason=reason, now=now, actor=actor
                 )
+                result.failed_numbers.extend(row[1] for row in failed_rows)
+                result.counts[f"failed_cold_record_{reason}"] += len(failed_rows)
+        if broken := len(broken_orders) + len(broken_addresses) + len(broken_customers):
+            logger.error(
+                "restore: %d cold records failed authentication (tampered or wrong key)", broken
+            )
         good_ids = [row[0] for row in good]
         customers_to_restore = sorted({row[2] for row in good} & set(customer_payloads))
         restoring_customers = set(customers_to_restore)
@@ -408,7 +422,12 @@ def restore_chunk(
             ORDER_FIELDS,
             [(pk, *(order_values[pk][f] for f in ORDER_FIELDS)) for pk in good_ids],
             # privacy_job stays: it names the job that restored the order last.
-            constants={**cleared, "restored_at": now},
+            constants={
+                **cleared,
+                "restored_at": now,
+                "restore_failure": "",
+                "restore_failed_at": None,
+            },
         )
         bulk_write_rows(
             Invoice,
@@ -465,6 +484,33 @@ def restore_chunk(
         ):
             cold_records_put_back(taken=taken, ids=taken.rows.keys() - set(restored))
     return result
+
+
+def mark_restore_failed(order_ids, *, reason: str, now: datetime.datetime, actor: Actor) -> int:
+    """Hands orders that are being restored back to "anonymized" (their data stays in cold
+    storage, so a restore can be tried again) with the reason, in the order and in its history.
+    Set-based; no personal data. Orders no longer `restoring` are left alone."""
+    ids = set(
+        Order.objects.filter(pk__in_ids=set(order_ids), privacy_state=S.RESTORING).values_list(
+            "pk", flat=True
+        )
+    )
+    if not ids:
+        return 0
+    Order.objects.filter(pk__in_ids=ids).update(
+        privacy_state=S.ANONYMIZED, restore_failure=reason, restore_failed_at=now
+    )
+    params = {**history.privacy(job_id=actor.job_id), "failure": reason}
+    insert_events_for(
+        ids,
+        kind=OrderEvent.Kind.RESTORE_FAILED,
+        created_at=now,
+        actor_id=actor.user_id,
+        actor_label=actor.label,
+        detail=history.stored_detail(params),
+        params=params,
+    )
+    return len(ids)
 
 
 def _written_before_own_addresses(fields: dict) -> bool:

@@ -19,6 +19,16 @@ LABELS = {
     "skipped_restoring": _("übersprungen: Wiederherstellung läuft"),
     "skipped_purged": _("übersprungen: endgültig gelöscht"),
     "skipped_not_anonymized": _("übersprungen: nicht anonymisiert"),
+    "skipped_cold_record_missing": _("übersprungen: Cold-Storage-Eintrag fehlt"),
+    "failed_cold_record_missing": _("nicht wiederhergestellt: Cold-Storage-Eintrag fehlt"),
+    "failed_cold_record_unreadable": _(
+        "nicht wiederhergestellt: Cold-Storage-Eintrag nicht lesbar (beschädigt oder falscher "
+        "Schlüssel)"
+    ),
+    "failed_job": _(
+        "nicht wiederhergestellt: Auftrag fehlgeschlagen, Daten bleiben im Cold Storage"
+    ),
+    # Written by earlier versions.
     "failed_cold_record": _("fehlgeschlagen: Cold-Storage-Eintrag fehlt oder ist beschädigt"),
 }
 

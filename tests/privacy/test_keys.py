@@ -49,7 +49,7 @@ def test_without_the_key_a_record_is_not_restored_and_says_so(use_keys):
     anonymize(order)
     use_keys(keys.new_key_line("other"))
     job = restore(order)
-    assert job.summary["failed_cold_record"] == 1
+    assert job.summary["failed_cold_record_unreadable"] == 1
     assert fresh(order).privacy_state == PrivacyState.ANONYMIZED
 
 

@@ -25,7 +25,7 @@ def test_a_ciphertext_copied_to_another_record_is_refused():
     job = restore(first, second)
     # The intact order comes back; the tampered one stays anonymized and is reported by number.
     assert job.summary["restored"] == 1
-    assert job.summary["failed_cold_record"] == 1
+    assert job.summary["failed_cold_record_unreadable"] == 1
     assert str(second.number) in job.error
     assert fresh(first).privacy_state == PrivacyState.ACTIVE
     assert fresh(second).privacy_state == PrivacyState.ANONYMIZED
@@ -43,7 +43,7 @@ def test_a_flipped_bit_is_refused():
     with pytest.raises(TamperedRecordError):
         cold_records_load(kind="order", ids=[order.pk])
     job = restore(order)
-    assert job.summary == {"queued": 1, "failed_cold_record": 1}
+    assert job.summary == {"queued": 1, "failed_cold_record_unreadable": 1}
     assert fresh(order).privacy_state == PrivacyState.ANONYMIZED
 
 
@@ -69,7 +69,7 @@ def test_what_a_failed_restore_took_out_goes_back_unchanged():
     ColdRecord.objects.filter(pk=record.pk).update(ciphertext=bytes(damaged))
 
     job = restore(order)
-    assert job.summary == {"queued": 1, "failed_cold_record": 1}
+    assert job.summary == {"queued": 1, "failed_cold_record_unreadable": 1}
     # The address and customer records were read with the order's in one pass and put back.
     after = set(records.values_list("kind", "object_id", "key_id", "nonce", "ciphertext"))
     assert {(k, pk, key, bytes(n), bytes(c)) for k, pk, key, n, c in after} == {

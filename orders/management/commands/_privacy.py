@@ -77,6 +77,12 @@ class PrivacyCommand(BaseCommand):
             self.stdout.write(line)
         if job.state == PrivacyJob.State.FAILED:
             raise CommandError(job.error or "job failed")
+        if job.has_failures:
+            failed = sum(n for key, n in job.summary.items() if key.startswith("failed"))
+            raise CommandError(
+                _("%(count)d Bestellungen konnten nicht bearbeitet werden (siehe oben).")
+                % {"count": failed}
+            )
 
     def progress(self, job: PrivacyJob) -> None:
         line = f"{job.done}/{job.total} ({job.percent} %)"
