@@ -158,6 +158,12 @@ PRIVACY_CHUNK_SIZE = env_int("PRIVACY_CHUNK_SIZE", 2000)
 PRIVACY_JOB_THREADS = env_int("PRIVACY_JOB_THREADS", 2)
 # A job whose heartbeat is older than this is resumed by the reconciler.
 PRIVACY_JOB_LEASE_SECONDS = env_int("PRIVACY_JOB_LEASE_SECONDS", 120)
+# The worker supervisor (`manage.py run_worker`) sends a probe task through the queue this often,
+# restarts the cluster when no probe got through for WORKER_STALL_SECONDS (a frozen cluster:
+# django-q2 issue #23), and stops it with TERM, then KILL after WORKER_STOP_GRACE_SECONDS.
+WORKER_PROBE_SECONDS = env_int("WORKER_PROBE_SECONDS", 30)
+WORKER_STALL_SECONDS = env_int("WORKER_STALL_SECONDS", 120)
+WORKER_STOP_GRACE_SECONDS = env_int("WORKER_STOP_GRACE_SECONDS", 20)
 AUTO_ANONYMIZE_TIME = env_str("AUTO_ANONYMIZE_TIME", "02:30")
 PURGE_TIME = env_str("PURGE_TIME", "03:30")
 

@@ -517,6 +517,25 @@ class PrivacyJob(models.Model):
         return min(100, int(self.done * 100 / self.total))
 
 
+class WorkerHeartbeat(models.Model):
+    """The last time a task went through the queue and ran: the probe of the worker supervisor
+    ("probe") and the scheduled reconciler ("schedule"). Read by `manage.py worker_health`."""
+
+    name = models.CharField(max_length=20, primary_key=True)
+    beat_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("Lebenszeichen des Workers")
+        verbose_name_plural = _("Lebenszeichen des Workers")
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.beat_at:%Y-%m-%d %H:%M:%S}"
+
+    @classmethod
+    def beat(cls, name: str) -> None:
+        cls.objects.update_or_create(name=name, defaults={"beat_at": timezone.now()})
+
+
 class NumberSequence(models.Model):
     """Gap-free counters (invoice numbers …), advanced under a row lock."""
 

@@ -15,7 +15,18 @@ def run_privacy_job(job_id: int) -> str:
     return f"job {job_id}: {job.state if job else 'held by another worker'}"
 
 
+def worker_heartbeat() -> str:
+    """The supervisor's probe: proves that a task went through the queue and ran."""
+    from orders.models import WorkerHeartbeat
+
+    WorkerHeartbeat.beat("probe")
+    return "ok"
+
+
 def reconcile_privacy_jobs() -> str:
+    from orders.models import WorkerHeartbeat
+
+    WorkerHeartbeat.beat("schedule")
     resumed = reconcile_jobs()
     return f"resumed {len(resumed)} jobs"
 
