@@ -62,6 +62,8 @@ from orders.privacy.fields import (
     ORDER_ADDRESS_PERSONAL_FIELDS,
     ORDER_FIELDS,
     ORDER_PLACEHOLDERS,
+    ORDER_RECORD_LAYOUT,
+    order_record_fields,
 )
 from orders.privacy.rows import bulk_write_rows, insert_events_for
 
@@ -176,10 +178,9 @@ def anonymize_chunk(
             return result
         active_ids = [row[0] for row in active]
         order_payloads = {
-            row[0]: {"f": dict(zip(ORDER_FIELDS, row[5:-2], strict=True)), "m": []}
-            for row in active
+            row[0]: {"l": ORDER_RECORD_LAYOUT, "v": list(row[5:-2]), "m": []} for row in active
         }
-        countries = {row[0]: dict(zip(COUNTRY_FIELDS, row[-2:], strict=True)) for row in active}
+        rows_by_id = {row[0]: row for row in active}
         for order_id, pk, *values in OrderMessage.objects.filter(
             order_id__in_ids=set(active_ids)
         ).values_list("order_id", "pk", *MESSAGE_FIELDS):
@@ -191,7 +192,7 @@ def anonymize_chunk(
             )
         )
         for order_id, pk, buyer in invoices:
-            own = {**order_payloads[order_id]["f"], **countries[order_id]}
+            own = dict(zip((*ORDER_FIELDS, *COUNTRY_FIELDS), rows_by_id[order_id][5:], strict=True))
             order_payloads[order_id]["b"] = [pk, buyer_differences(buyer, own)]
 
         # An order's own addresses are order columns (ORDER_FIELDS): they go with the order.
@@ -332,6 +333,8 @@ def restore_chunk(
         broken_orders, broken_addresses, broken_customers = set(), set(), set()
         taken_orders = cold_records_take(kind=ColdRecord.Kind.ORDER, ids=ids, broken=broken_orders)
         order_payloads = taken_orders.payloads
+        for payload in order_payloads.values():
+            payload["f"] = order_record_fields(payload)
         entry_ids = ({row[3] for row in rows} | {row[4] for row in rows}) - {None}
         address_ids = list(
             Address.objects.filter(pk__in_ids=entry_ids, privacy_state=S.ANONYMIZED).values_list(

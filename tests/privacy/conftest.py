@@ -80,7 +80,7 @@ def assert_invariants(original: dict[int, tuple], *, settled: bool = True) -> No
     from coldstorage.models import ColdRecord
     from coldstorage.services import cold_records_load
     from customers.models import PrivacyState as S
-    from orders.privacy.fields import ADDRESS_FIELDS, ORDER_FIELDS
+    from orders.privacy.fields import ADDRESS_FIELDS, ORDER_FIELDS, order_record_fields
 
     current = personal_snapshot(original)
     cold = {
@@ -112,7 +112,8 @@ def assert_invariants(original: dict[int, tuple], *, settled: bool = True) -> No
                 assert not settled or piece.pk not in cold[kind]
         else:
             payload = order_payloads[order.pk]
-            assert tuple(payload["f"][f] for f in ORDER_FIELDS) == original[order.pk][0]
+            fields = order_record_fields(payload)
+            assert tuple(fields[f] for f in ORDER_FIELDS) == original[order.pk][0]
             for address, position in ((order.billing_entry, 1), (order.shipping_entry, 2)):
                 if address.privacy_state != S.ACTIVE:
                     stored = address_payloads[address.pk]

@@ -279,3 +279,32 @@ def test_no_anonymized_page_of_a_seeded_database_shows_what_it_showed_before(mer
             if re.search(rf"(?<!\w){re.escape(value)}(?!\w)", page)
         ]
     assert not leaks, leaks[:10]
+
+
+def test_the_current_record_layout_lists_the_order_fields_of_today():
+    """A layout once written never changes: a change of ORDER_FIELDS needs a new layout number
+    (and the old one kept), or older records would restore into the wrong columns."""
+    from orders.privacy.fields import ORDER_FIELDS, ORDER_RECORD_LAYOUT, ORDER_RECORD_LAYOUTS
+
+    assert ORDER_RECORD_LAYOUTS[ORDER_RECORD_LAYOUT] == ORDER_FIELDS
+    assert ORDER_RECORD_LAYOUTS[1] == (
+        "buyer_email",
+        "buyer_phone",
+        "notes",
+        "tracking_number",
+        *(
+            f"{role}_{name}"
+            for role in ("billing", "shipping")
+            for name in (
+                "first_name",
+                "last_name",
+                "company",
+                "street",
+                "house_number",
+                "line2",
+                "postcode",
+                "city",
+                "state",
+            )
+        ),
+    )
