@@ -57,7 +57,7 @@ class Command(BaseCommand):
         try:
             run = privacy_job_anonymize_due(now=moment, background=background)
         except KeyConfigurationError as exc:
-            raise CommandError(str(exc)) from None
+            raise CommandError(exc.for_operator()) from None
         jobs = run.jobs
         if not jobs and not run.failed_channel_ids:
             self.stdout.write(_("Kein Kanal anonymisiert Kundendaten automatisch; nichts zu tun."))
