@@ -38,6 +38,8 @@ class ChannelForm(ForgetsCardNumbersMixin, forms.ModelForm):
             self.instance.pk is not None and self.instance.kind == Channel.Kind.AMAZON
         )
         if self.kind_is_locked:
+            # Also in the live preview, whose initial values are what the browser sent.
+            self.initial["kind"] = Channel.Kind.AMAZON
             self.fields["kind"].disabled = True
             self.fields["kind"].help_text = AMAZON_KIND_LOCKED_MESSAGE
         self.policy_is_forced = self._chosen_kind() == Channel.Kind.AMAZON

@@ -219,6 +219,8 @@ def test_the_live_preview_keeps_an_amazon_channel_forced(merchant_client):
     )
     assert response.context["form"].policy_is_forced
     assert response.context["form"].fields["auto_anonymize"].disabled
+    assert '<option value="amazon" selected>' in response.text
+    assert KIND_LOCKED in response.text
 
 
 def test_the_model_refuses_to_change_an_amazon_channels_kind():
