@@ -1,4 +1,5 @@
-"""Support admin for sales channels; the Amazon policy is enforced by Channel.clean()."""
+"""Support admin for sales channels; the Amazon policy is enforced by Channel.clean() and the
+database, Amazon's kind by Channel.clean() and save() (read-only here once stored)."""
 
 from django import forms
 from django.contrib import admin
@@ -6,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from channels.forms import FORCED_POLICY_REASON
-from channels.models import AMAZON_FORCED_DAYS, Channel
+from channels.models import AMAZON_FORCED_DAYS, AMAZON_FORCED_MESSAGE, Channel
 
 
 class ChannelAdminForm(forms.ModelForm):
@@ -16,16 +17,25 @@ class ChannelAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned_data = super().clean()
+        # A stored Amazon channel's kind is read-only (not a form field), so model validation
+        # leaves out the forced-policy constraint, which names the kind: checked here instead.
+        kind_is_locked = "kind" not in self.fields and self.instance.kind == Channel.Kind.AMAZON
+        kind = self.instance.kind if kind_is_locked else cleaned_data.get("kind")
         # An Amazon channel whose policy fields are left empty gets the forced policy; any value
-        # given that differs from it is refused by Channel.clean().
+        # given that differs from it is refused (by the constraint, or here).
         if (
-            cleaned_data.get("kind") == Channel.Kind.AMAZON
+            kind == Channel.Kind.AMAZON
             and not cleaned_data.get("auto_anonymize")
             and cleaned_data.get("auto_anonymize_days") is None
             and "auto_anonymize_days" not in self.errors
         ):
             cleaned_data["auto_anonymize"] = True
             cleaned_data["auto_anonymize_days"] = AMAZON_FORCED_DAYS
+        if kind_is_locked and (
+            cleaned_data.get("auto_anonymize") is not True
+            or cleaned_data.get("auto_anonymize_days") != AMAZON_FORCED_DAYS
+        ):
+            raise forms.ValidationError(AMAZON_FORCED_MESSAGE)
         return cleaned_data
 
 
@@ -36,6 +46,11 @@ class ChannelAdmin(admin.ModelAdmin):
     list_filter = ("kind",)
     search_fields = ("name",)
     readonly_fields = ("created_at",)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.kind == Channel.Kind.AMAZON:
+            return (*self.readonly_fields, "kind")
+        return self.readonly_fields
 
     @admin.display(description=_("Automatische Anonymisierung"))
     def policy(self, obj: Channel) -> str:

@@ -3,7 +3,12 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from channels.models import AMAZON_FORCED_DAYS, Channel
+from channels.models import (
+    AMAZON_FORCED_DAYS,
+    AMAZON_KIND_LOCKED_MESSAGE,
+    MAX_POLICY_DAYS,
+    Channel,
+)
 from customers.forms import ForgetsCardNumbersMixin
 
 FORCED_POLICY_REASON = _(
@@ -22,11 +27,21 @@ class ChannelForm(ForgetsCardNumbersMixin, forms.ModelForm):
     class Meta:
         model = Channel
         fields = ["name", "kind", "auto_anonymize", "auto_anonymize_days"]
-        widgets = {"auto_anonymize_days": forms.NumberInput(attrs={"min": 0})}
+        widgets = {
+            "auto_anonymize_days": forms.NumberInput(attrs={"min": 0, "max": MAX_POLICY_DAYS})
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["auto_anonymize_days"].min_value = 0
+        # A stored Amazon channel stays Amazon: its kind is shown but not submitted.
+        self.kind_is_locked = (
+            self.instance.pk is not None and self.instance.kind == Channel.Kind.AMAZON
+        )
+        if self.kind_is_locked:
+            # Also in the live preview, whose initial values are what the browser sent.
+            self.initial["kind"] = Channel.Kind.AMAZON
+            self.fields["kind"].disabled = True
+            self.fields["kind"].help_text = AMAZON_KIND_LOCKED_MESSAGE
         self.policy_is_forced = self._chosen_kind() == Channel.Kind.AMAZON
         if self.policy_is_forced:
             # Disabled fields are not submitted by the browser; their value is the forced one.
@@ -36,12 +51,18 @@ class ChannelForm(ForgetsCardNumbersMixin, forms.ModelForm):
                 self.fields[name].help_text = FORCED_POLICY_REASON
 
     def _chosen_kind(self) -> str:
+        if self.kind_is_locked:
+            return Channel.Kind.AMAZON
         if self.is_bound:
             return self.data.get(self.add_prefix("kind"), "")
         return self.initial.get("kind") or self.instance.kind
 
     def clean(self):
         cleaned_data = super().clean()
+        if self.kind_is_locked:
+            kind = self.data.get(self.add_prefix("kind"))
+            if kind is not None and kind != Channel.Kind.AMAZON:
+                self.add_error("kind", AMAZON_KIND_LOCKED_MESSAGE)
         if self.policy_is_forced:
             self._refuse_other_forced_values()
         return cleaned_data
@@ -76,7 +97,7 @@ class ChannelForm(ForgetsCardNumbersMixin, forms.ModelForm):
             days = int(str(days).strip())
         except ValueError:
             return None
-        return days if days >= 0 else None
+        return days if 0 <= days <= MAX_POLICY_DAYS else None
 
     def _policy_values(self) -> tuple[object, object]:
         if self.is_bound:

@@ -23,6 +23,13 @@ class ChannelPolicyStatus:
     last_job: PrivacyJob | None
 
 
+def _day_after(now: datetime.datetime, days: int) -> datetime.date:
+    try:
+        return timezone.localdate(now + datetime.timedelta(days=days))
+    except OverflowError:  # beyond year 9999: not storable, but never a 500
+        return datetime.date.max
+
+
 def policy_next_run() -> datetime.datetime | None:
     """When the scheduled channel-policy run starts next."""
     return next_run_of(AUTO_ANONYMIZE)
@@ -38,7 +45,7 @@ def channel_policy_status(
     if days is None or channel.pk is None:
         return None
     now = now or timezone.now()
-    cutoff = now - datetime.timedelta(days=days)
+    cutoff = channel.policy_cutoff(now, days)
     due_count = Order.objects.due_for_anonymization(channel=channel.pk, cutoff=cutoff).count()
     last_job = (
         PrivacyJob.objects.filter(
@@ -52,7 +59,7 @@ def channel_policy_status(
         cutoff=cutoff,
         due_count=due_count,
         next_run=policy_next_run(),
-        new_order_date=timezone.localdate(now + datetime.timedelta(days=days)),
+        new_order_date=_day_after(now, days),
         last_job=last_job,
     )
 

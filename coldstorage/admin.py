@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from coldstorage.models import ColdRecord
+from coldstorage.models import ColdRecord, KeyCheckValue
 
 METADATA_FIELDS = (
     "kind",
@@ -30,6 +30,26 @@ class ColdRecordAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         # The ciphertext is not even loaded: nothing here can decrypt or show it.
         return super().get_queryset(request).only(*METADATA_FIELDS)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(KeyCheckValue)
+class KeyCheckValueAdmin(admin.ModelAdmin):
+    """Which key ids cold storage knows and since when; the check value is a fingerprint that
+    identifies a key without revealing it."""
+
+    list_display = ("key_id", "recorded_at", "check_value")
+    fields = list_display
+    readonly_fields = list_display
+    actions = None
 
     def has_add_permission(self, request):
         return False

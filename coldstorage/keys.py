@@ -2,9 +2,15 @@
 
 Format of both: comma- or newline-separated `key_id:base64(32 random bytes)`; the first key encrypts,
 every key decrypts. Losing a key loses every record encrypted under it (README, "Keys").
+
+Each key has a check value (`check_value`), which cold storage records per key id on first use and
+compares on every start (coldstorage.services.cold_keyring), so that a wrong key under a known id
+is refused instead of encrypting data that the real key can no longer open.
 """
 
 import base64
+import hashlib
+import hmac
 import os
 import re
 import secrets
@@ -19,7 +25,43 @@ _KEY_ID = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 
 
 class KeyConfigurationError(Exception):
-    """No usable key: the product refuses to anonymize rather than lose data."""
+    """No usable key: the product refuses to anonymize or restore rather than lose data.
+
+    Its text is shown to merchants as well, so it names key ids at most, never key bytes or the
+    key file's path; `detail` holds what only operators see (command output).
+    """
+
+    def __init__(self, message: str, *, detail: str = ""):
+        super().__init__(message)
+        self.detail = detail
+
+    def for_operator(self) -> str:
+        return f"{self} [{self.detail}]" if self.detail else str(self)
+
+
+class KeyMismatchError(KeyConfigurationError):
+    """A configured key is not the one its key id's records were encrypted with."""
+
+    def __init__(self, key_id: str):
+        super().__init__(
+            _(
+                "Der Schlüssel mit der ID „%(id)s“ passt nicht zu den Daten im Cold Storage: Unter "
+                "dieser ID wurde mit einem anderen Schlüssel verschlüsselt. Bis der richtige "
+                "Schlüssel eingerichtet ist, wird nichts anonymisiert oder wiederhergestellt."
+            )
+            % {"id": key_id}
+        )
+        self.key_id = key_id
+
+
+# What the check value authenticates: a fixed label, so that it identifies the key and reveals
+# nothing about it (HMAC-SHA256 is a PRF; 256-bit keys cannot be guessed from it).
+_CHECK_LABEL = b"orderdesk-cold/key-check/v1"
+
+
+def check_value(key: bytes) -> str:
+    """The key's fingerprint as stored in cold storage: HMAC-SHA256 of a fixed label, hex."""
+    return hmac.new(key, _CHECK_LABEL, hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -32,7 +74,9 @@ class Keyring:
         return self.keys[self.current_id]
 
 
-def parse_keys(text: str, origin: str) -> Keyring:
+def parse_keys(text: str, origin: str, *, detail: str = "") -> Keyring:
+    """`origin` names where the keys come from in messages merchants may see; `detail` (the key
+    file's path) is added for operators only."""
     keys: dict[str, bytes] = {}
     order: list[str] = []
     lines = [line for line in text.splitlines() if not line.strip().startswith("#")]
@@ -44,29 +88,35 @@ def parse_keys(text: str, origin: str) -> Keyring:
         if not sep or not _KEY_ID.match(key_id):
             raise KeyConfigurationError(
                 _("%(origin)s: Eintrag ohne gültige Schlüssel-ID (Format id:base64).")
-                % {"origin": origin}
+                % {"origin": origin},
+                detail=detail,
             )
         try:
             key = base64.b64decode(encoded, validate=True)
         except ValueError:
             raise KeyConfigurationError(
                 _("%(origin)s: Schlüssel %(id)s ist kein gültiges Base64.")
-                % {"origin": origin, "id": key_id}
+                % {"origin": origin, "id": key_id},
+                detail=detail,
             ) from None
         if len(key) != 32:
             raise KeyConfigurationError(
                 _("%(origin)s: Schlüssel %(id)s muss 32 Bytes (256 Bit) lang sein.")
-                % {"origin": origin, "id": key_id}
+                % {"origin": origin, "id": key_id},
+                detail=detail,
             )
         if key_id in keys:
             raise KeyConfigurationError(
                 _("%(origin)s: Schlüssel-ID %(id)s kommt doppelt vor.")
-                % {"origin": origin, "id": key_id}
+                % {"origin": origin, "id": key_id},
+                detail=detail,
             )
         keys[key_id] = key
         order.append(key_id)
     if not keys:
-        raise KeyConfigurationError(_("%(origin)s enthält keinen Schlüssel.") % {"origin": origin})
+        raise KeyConfigurationError(
+            _("%(origin)s enthält keinen Schlüssel.") % {"origin": origin}, detail=detail
+        )
     return Keyring(keys=keys, current_id=order[0])
 
 
@@ -91,19 +141,54 @@ def create_key_file(path: Path) -> str:
 
 @cache
 def keyring() -> Keyring:
+    """The configured keys, parsed (not yet checked against cold storage: see cold_keyring)."""
     if settings.COLDSTORAGE_KEYS:
         return parse_keys(settings.COLDSTORAGE_KEYS, "COLDSTORAGE_KEYS")
     path = Path(settings.COLDSTORAGE_KEY_FILE)
+    origin = _("Die Schlüsseldatei (COLDSTORAGE_KEY_FILE)")
     if not path.exists():
         raise KeyConfigurationError(
             _(
                 "Kein Schlüssel für den Cold Storage: COLDSTORAGE_KEYS ist nicht gesetzt und die "
-                "Schlüsseldatei %(path)s fehlt. Ohne Schlüssel wird nichts anonymisiert."
-            )
-            % {"path": path}
+                "Schlüsseldatei (COLDSTORAGE_KEY_FILE) fehlt. Ohne Schlüssel wird nichts "
+                "anonymisiert."
+            ),
+            detail=str(path),
         )
-    return parse_keys(path.read_text(), str(path))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KeyConfigurationError(
+            _("%(origin)s lässt sich nicht lesen: %(reason)s.")
+            % {"origin": origin, "reason": _unreadable_reason(exc)},
+            detail=str(path),
+        ) from None
+    return parse_keys(text, origin, detail=str(path))
+
+
+def _unreadable_reason(exc: Exception) -> str:
+    if isinstance(exc, IsADirectoryError):
+        return _("Der Pfad ist ein Verzeichnis, keine Datei")
+    if isinstance(exc, PermissionError):
+        return _("keine Leserechte")
+    if isinstance(exc, UnicodeDecodeError):
+        return _("kein Text (UTF-8)")
+    return _("Fehler beim Lesen (%(error)s)") % {"error": type(exc).__name__}
+
+
+# (database alias, key id, check value) that this process has checked against cold storage.
+# Check values never change once recorded, so one check per process and key suffices.
+_checked: set[tuple[str, str, str]] = set()
+
+
+def is_checked(db: str, key_id: str, value: str) -> bool:
+    return (db, key_id, value) in _checked
+
+
+def mark_checked(db: str, key_id: str, value: str) -> None:
+    _checked.add((db, key_id, value))
 
 
 def reset_cache() -> None:
     keyring.cache_clear()
+    _checked.clear()

@@ -30,3 +30,20 @@ class ColdRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.object_id}"
+
+
+class KeyCheckValue(models.Model):
+    """The fingerprint of the key behind each key id (never the key): HMAC-SHA256 of a fixed label
+    under the key (coldstorage.keys.check_value). Recorded on a key id's first use; a configured
+    key whose check value differs is refused (coldstorage.services.cold_keyring)."""
+
+    key_id = models.CharField(_("Schlüssel"), max_length=32, unique=True)
+    check_value = models.CharField(_("Prüfwert"), max_length=64)
+    recorded_at = models.DateTimeField(_("erfasst am"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Schlüssel-Prüfwert")
+        verbose_name_plural = _("Schlüssel-Prüfwerte")
+
+    def __str__(self) -> str:
+        return self.key_id

@@ -1,6 +1,8 @@
 """The only way into cold storage: store, load, delete and re-key encrypted payloads in bulk."""
 
 import datetime
+import hmac
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -8,8 +10,10 @@ from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Q
 
 from coldstorage import crypto, keys
-from coldstorage.models import ColdRecord
+from coldstorage.models import ColdRecord, KeyCheckValue
 from config.lookups import id_array_literal
+
+logger = logging.getLogger(__name__)
 
 Item = tuple[str, int, dict]  # (kind, object_id, payload)
 
@@ -19,8 +23,76 @@ def _db() -> str:
 
 
 def cold_keyring() -> keys.Keyring:
-    """The configured keys; raises KeyConfigurationError (fail closed) when there are none."""
-    return keys.keyring()
+    """The configured keys, each checked against cold storage; raises KeyConfigurationError
+    (fail closed) when there are none or one is unusable, KeyMismatchError when a key is not the
+    one its id's records were written with. Every anonymization, restore and rotation asks here
+    first; after the first call a process asks the database nothing more."""
+    ring = keys.keyring()
+    _check_keys(ring)
+    return ring
+
+
+# How many of a key id's records a key without a recorded check value is tried on: one that
+# opens proves the key (AES-GCM authenticates); a few spare tries let one damaged record not
+# block a right key.
+_KEY_TRIAL_RECORDS = 3
+
+
+def _check_keys(ring: keys.Keyring) -> None:
+    db = _db()
+    values = {key_id: keys.check_value(key) for key_id, key in ring.keys.items()}
+    unchecked = {k: v for k, v in values.items() if not keys.is_checked(db, k, v)}
+    if not unchecked:
+        return
+    stored = dict(
+        KeyCheckValue.objects.using(db)
+        .filter(key_id__in=unchecked)
+        .values_list("key_id", "check_value")
+    )
+    for key_id, value in unchecked.items():
+        if key_id not in stored:
+            # First use of this key id (or a database from before check values): its records,
+            # if any, must open with it before its check value is recorded.
+            _try_key_on_records(db, ring, key_id)
+            stored[key_id] = _record_check_value(db, key_id, value)
+        if not hmac.compare_digest(stored[key_id], value):
+            logger.error(
+                "cold storage: the configured key %r does not match its check value", key_id
+            )
+            raise keys.KeyMismatchError(key_id)
+        keys.mark_checked(db, key_id, value)
+
+
+def _try_key_on_records(db: str, ring: keys.Keyring, key_id: str) -> None:
+    rows = list(
+        ColdRecord.objects.using(db)
+        .filter(key_id=key_id)
+        .values_list("object_id", "key_id", "nonce", "ciphertext", "format_version", "kind")[
+            :_KEY_TRIAL_RECORDS
+        ]
+    )
+    for row in rows:
+        try:
+            _open_row(ring, row[5], row)
+        except crypto.TamperedRecordError:
+            continue
+        return
+    if rows:
+        logger.error("cold storage: the configured key %r opens none of its records", key_id)
+        raise keys.KeyMismatchError(key_id)
+
+
+def _record_check_value(db: str, key_id: str, value: str) -> str:
+    """Records the check value unless another process was first; returns the stored one."""
+    KeyCheckValue.objects.using(db).bulk_create(
+        [KeyCheckValue(key_id=key_id, check_value=value)], ignore_conflicts=True
+    )
+    return (
+        KeyCheckValue.objects.using(db)
+        .filter(key_id=key_id)
+        .values_list("check_value", flat=True)
+        .get()
+    )
 
 
 def cold_records_store(

@@ -94,7 +94,7 @@ class OrderQuerySet(models.QuerySet):
             days = channel.anonymize_after_days
             if days is None:
                 return self.none()
-            cutoff = (now or timezone.now()) - datetime.timedelta(days=days)
+            cutoff = channel.policy_cutoff(now or timezone.now(), days)
         channel_id = channel.pk if isinstance(channel, models.Model) else int(channel)
         return self.filter(
             models.Q(restored_at__isnull=True) | models.Q(restored_at__lte=cutoff),

@@ -39,6 +39,11 @@ def purge_coldstorage() -> str:
 
 def anonymize_due() -> str:
     """The daily channel-policy run: one job per channel, each enqueued as a task of its own (the
-    reconciler resumes any that a killed worker leaves behind)."""
-    jobs = privacy_job_anonymize_due(background=True)
-    return "queued " + (", ".join(f"job {job.pk} ({job.total})" for job in jobs) or "nothing")
+    reconciler resumes any that a killed worker leaves behind). A channel whose job could not be
+    created fails the task (django-q2 shows it among the failed tasks) after the others queued."""
+    run = privacy_job_anonymize_due(background=True)
+    queued = "queued " + (", ".join(f"job {job.pk} ({job.total})" for job in run.jobs) or "nothing")
+    if run.failed_channel_ids:
+        failed = ", ".join(str(pk) for pk in run.failed_channel_ids)
+        raise RuntimeError(f"{queued}; no job for channels {failed} (see the log)")
+    return queued

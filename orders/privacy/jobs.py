@@ -18,6 +18,7 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, connections, transaction
@@ -83,34 +84,57 @@ def privacy_job_anonymize(
     return job
 
 
-@transaction.atomic
+@dataclass(frozen=True)
+class PolicyRun:
+    """What a channel-policy run started: one job per channel with a policy, and the ids of the
+    channels it could not start one for (each logged; the others ran regardless)."""
+
+    jobs: list[PrivacyJob] = field(default_factory=list)
+    failed_channel_ids: list[int] = field(default_factory=list)
+
+
 def privacy_job_anonymize_due(
     *, now: datetime.datetime | None = None, requested_by=None, background: bool = True
-) -> list[PrivacyJob]:
+) -> PolicyRun:
     """One anonymize job per channel with a policy, for the orders due at `now` (SPEC 5).
 
     The cutoff (now − X days) is fixed on each job, so a resumed job selects what was due when it
-    was created; the first run on an existing database simply finds the whole backlog due.
+    was created; the first run on an existing database simply finds the whole backlog due. Each
+    channel's job is created in a transaction of its own: a channel that fails is logged and
+    reported, and never stops another channel. An unusable key stops the run before any job.
     """
     from channels.models import Channel
 
     now = now or timezone.now()
-    jobs = []
+    cold_keyring()
+    run = PolicyRun()
     channels = Channel.objects.filter(Q(auto_anonymize=True) | Q(kind=Channel.Kind.AMAZON))
     for channel in channels.order_by("name", "pk"):
-        days = channel.anonymize_after_days
-        if days is None:
-            continue
-        selection = Selection.due(channel_id=channel.pk, cutoff=now - datetime.timedelta(days=days))
-        jobs.append(
-            privacy_job_anonymize(
-                selection=selection,
-                requested_by=requested_by,
-                source=channel.policy_actor_label,
-                background=background,
+        try:
+            with transaction.atomic():
+                if channel.anonymize_after_days is None:
+                    continue
+                selection = Selection.due(channel_id=channel.pk, cutoff=channel.policy_cutoff(now))
+                run.jobs.append(
+                    privacy_job_anonymize(
+                        selection=selection,
+                        requested_by=requested_by,
+                        source=channel.policy_actor_label,
+                        background=background,
+                    )
+                )
+        except KeyConfigurationError:
+            raise
+        except Exception as exc:
+            # Ids and the error's class only: a database error's text can quote row values.
+            logger.error(
+                "channel policy run: no job for channel %s: %s\n%s",
+                channel.pk,
+                describe_failure(exc),
+                "".join(traceback.format_tb(exc.__traceback__)),
             )
-        )
-    return jobs
+            run.failed_channel_ids.append(channel.pk)
+    return run
 
 
 @transaction.atomic

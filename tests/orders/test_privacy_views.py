@@ -19,7 +19,7 @@ from orders.privacy.selection import Selection
 from tests.conftest import BOTH_DATABASES
 from tests.factories import ChannelFactory, OrderFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
 LIST_URL = reverse("orders:list")
 ANONYMIZE_URL = reverse("orders:privacy_anonymize")

@@ -216,7 +216,7 @@ def test_the_job_selection_keeps_its_cutoff_when_resumed():
     shop = ChannelFactory(kind="shop", auto_anonymize=True, auto_anonymize_days=10)
     due = OrderFactory(channel=shop, order_date=local(2024, 1, 1))
     later = OrderFactory(channel=shop, order_date=local(2024, 1, 15))
-    [job] = privacy_job_anonymize_due(now=local(2024, 1, 12), background=False)
+    [job] = privacy_job_anonymize_due(now=local(2024, 1, 12), background=False).jobs
     assert job.selection == {"due": {"channel": shop.pk, "cutoff": local(2024, 1, 2).isoformat()}}
     assert job.total == 1
     job = privacy_job_run(job_id=job.pk)  # runs "now" (today), long after both are due
@@ -229,7 +229,7 @@ def test_one_job_per_channel_with_a_policy():
     ChannelFactory(name="Amazon", kind="amazon")
     ChannelFactory(name="Shop", kind="shop", auto_anonymize=True, auto_anonymize_days=0)
     ChannelFactory(name="eBay", kind="ebay")
-    created = privacy_job_anonymize_due(now=timezone.now(), background=False)
+    created = privacy_job_anonymize_due(now=timezone.now(), background=False).jobs
     assert [job.source for job in created] == ["Kanalregel: Amazon", "Kanalregel: Shop"]
 
 

@@ -23,7 +23,7 @@ class Command(BaseCommand):
                 progress=lambda done, total: self.stdout.write(f"{done}/{total} re-encrypted"),
             )
         except KeyConfigurationError as exc:
-            raise CommandError(str(exc)) from None
+            raise CommandError(exc.for_operator()) from None
         self.stdout.write(
             f"{done} records re-encrypted; all {cold_records_count()} records are now under key "
             f"{ring.current_id!r}. Keys no longer needed: "

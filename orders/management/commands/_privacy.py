@@ -58,7 +58,7 @@ class PrivacyCommand(BaseCommand):
         try:
             job = self.create_job(selection, options["background"])
         except KeyConfigurationError as exc:
-            raise CommandError(str(exc)) from None
+            raise CommandError(exc.for_operator()) from None
         if options["background"]:
             self.stdout.write(
                 _("Auftrag #%(id)d eingereiht (%(total)d Bestellungen); der Worker führt ihn aus.")

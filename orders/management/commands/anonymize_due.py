@@ -55,10 +55,11 @@ class Command(BaseCommand):
             raise CommandError("--chunk-size must be at least 1")
         moment = _moment(now) if now else _day(today) if today else timezone.now()
         try:
-            jobs = privacy_job_anonymize_due(now=moment, background=background)
+            run = privacy_job_anonymize_due(now=moment, background=background)
         except KeyConfigurationError as exc:
-            raise CommandError(str(exc)) from None
-        if not jobs:
+            raise CommandError(exc.for_operator()) from None
+        jobs = run.jobs
+        if not jobs and not run.failed_channel_ids:
             self.stdout.write(_("Kein Kanal anonymisiert Kundendaten automatisch; nichts zu tun."))
             return
         names = dict(Channel.objects.values_list("pk", "name"))
@@ -66,15 +67,25 @@ class Command(BaseCommand):
         def name_of(job: PrivacyJob) -> str:
             return names.get(Selection.from_json(job.selection).due_channel_id, job.source)
 
+        # A channel whose job could not be created is reported; every other channel runs.
+        failures = [
+            f"{names.get(pk, pk)} (#{pk}): no job could be created (see the log)"
+            for pk in run.failed_channel_ids
+        ]
+        for failure in failures:
+            self.stderr.write(failure)
+
         if background:
             for job in jobs:
                 self.stdout.write(
                     _("%(channel)s: Auftrag #%(id)d eingereiht (%(total)d fällige Bestellungen).")
                     % {"channel": name_of(job), "id": job.pk, "total": job.total}
                 )
+            if failures:
+                raise CommandError("; ".join(failures))
             return
 
-        anonymized, failures = 0, []
+        anonymized = 0
         for job in jobs:
             channel = name_of(job)
             cutoff = timezone.localtime(Selection.from_json(job.selection).due_cutoff)

@@ -77,7 +77,7 @@ class Command(BaseCommand):
         try:
             keys.keyring()
         except keys.KeyConfigurationError as exc:
-            raise CommandError(str(exc)) from None
+            raise CommandError(exc.for_operator()) from None
 
     def _create_key_file(self, path: Path) -> None:
         key_id = keys.create_key_file(path)
