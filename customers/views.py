@@ -35,9 +35,13 @@ DETAIL_ORDER_LIMIT = 100
 _MAX_CUSTOMER_NUMBER = 2**63 - 1
 
 
+#: As in the order list: nobody pages deeper instead of searching (and OFFSET must stay a bigint).
+MAX_PAGE = 2000
+
+
 def _page_number(request: HttpRequest) -> int:
     try:
-        return max(1, int(request.GET.get("page", 1)))
+        return min(max(1, int(request.GET.get("page", 1))), MAX_PAGE)
     except ValueError:
         return 1
 
@@ -98,7 +102,11 @@ def _master_data_facts(customer: Customer) -> list[tuple[str, object, bool]]:
         field = Customer._meta.get_field(name)
         value = getattr(customer, name)
         if name == "extra_fields":
-            value = ", ".join(f"{key}: {item}" for key, item in (value or {}).items())
+            # Stored before they were checked, extra fields may be something else than an object.
+            if isinstance(value, dict):
+                value = ", ".join(f"{key}: {item}" for key, item in value.items())
+            else:
+                value = "" if value in (None, []) else str(value)
         # The payment method type is kept for bookkeeping; everything else is personal.
         masked = customer.is_anonymized and name != "payment_method"
         facts.append((field.verbose_name, value, masked))

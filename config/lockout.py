@@ -1,0 +1,20 @@
+"""The page a locked-out login gets (django-axes' AXES_LOCKOUT_CALLABLE), site and admin alike."""
+
+import math
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+def login_locked_out(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials=None
+) -> HttpResponse:
+    # No user name on the page: whoever tried may not be its owner.
+    minutes = max(1, math.ceil(settings.AXES_COOLOFF_TIME.total_seconds() / 60))
+    return render(
+        request,
+        "registration/locked_out.html",
+        {"cooloff_minutes": minutes},
+        status=settings.AXES_HTTP_RESPONSE_CODE,
+    )
