@@ -18,3 +18,17 @@ def login_locked_out(
         {"cooloff_minutes": minutes},
         status=settings.AXES_HTTP_RESPONSE_CODE,
     )
+
+
+#: Longer than any user name (auth.User: 150) and than axes' column (255) cannot be anyone's.
+_USERNAME_LENGTH = 150
+
+
+def login_username(request: HttpRequest, credentials: dict | None = None) -> str:
+    """The user name a login attempt is counted under (AXES_USERNAME_CALLABLE). Django's login form
+    does not refuse an over-long name before authenticating; cut here, it fits axes' column."""
+    if credentials:
+        username = credentials.get("username")
+    else:
+        username = getattr(request, "POST", {}).get("username")
+    return str(username or "")[:_USERNAME_LENGTH]

@@ -206,6 +206,7 @@ AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "config.lockout.login_locked_out"
+AXES_USERNAME_CALLABLE = "config.lockout.login_username"
 # Successful logins need no record of their own (fewer user names and addresses stored).
 AXES_DISABLE_ACCESS_LOG = True
 AXES_COOLOFF_MESSAGE = _(

@@ -49,11 +49,11 @@ def _page_number(request: HttpRequest) -> int:
 def _search(customers: QuerySet[Customer], q: str) -> QuerySet[Customer]:
     if not q:
         return customers
-    if q.isdigit():
-        number = int(q)
-        if number > _MAX_CUSTOMER_NUMBER:
+    if q.isascii() and q.isdigit():
+        # Longer than any bigint: no customer has that number (and int() refuses > 4,300 digits).
+        if len(q) > len(str(_MAX_CUSTOMER_NUMBER)) or int(q) > _MAX_CUSTOMER_NUMBER:
             return customers.none()
-        return customers.filter(number=number)
+        return customers.filter(number=int(q))
     if "@" in q:
         emails = CustomerEmail.objects.filter(customer=OuterRef("pk"), email__istartswith=q)
         return customers.filter(Exists(emails))
