@@ -222,7 +222,7 @@ def _urls(world) -> list[tuple[str, str, bool]]:
             continue
         kwargs = {}
         for param in params:
-            converter, _, key = param.rpartition(":")
+            _converter, _, key = param.rpartition(":")
             if name.startswith("admin:") and key == "object_id":
                 model_name = name.rsplit("_", 1)[0]
                 obj = admin_objects.get(model_name)
