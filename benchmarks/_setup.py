@@ -9,6 +9,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# The settings refuse DEBUG off without a key; a benchmark signs nothing that outlives it.
+os.environ.setdefault("SECRET_KEY", f"benchmark-{os.urandom(32).hex()}")
 
 
 def start_django(script: str, key_file_name: str) -> None:

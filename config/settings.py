@@ -1,9 +1,11 @@
 """Settings for the order back office, driven by environment variables (see README)."""
 
+import datetime
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 from config.env import env_bool, env_int, env_list, env_str
@@ -14,9 +16,16 @@ VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
 DEBUG = env_bool("DEBUG", default=False)
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
-    if not DEBUG and env_bool("REQUIRE_SECRET_KEY", default=False):
-        raise ImproperlyConfigured("SECRET_KEY must be set")
-    # Local runs only: production sets SECRET_KEY (README, deployment).
+    if not DEBUG:
+        # A fixed key is public (it is in this file): sessions and password-reset links signed
+        # with it could be forged.
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. With DEBUG off OrderDesk does not start with a publicly known "
+            "key: set SECRET_KEY to a long random value (README, Production deployment), e.g. "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))'. For a local run set "
+            "DEBUG=true (make start does)."
+        )
+    # Local runs only (DEBUG on, `make start`).
     SECRET_KEY = "insecure-local-development-key-change-me"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -38,6 +47,7 @@ INSTALLED_APPS = [
     "orders",
     "coldstorage",
     "automation",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -46,12 +56,17 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "config.middleware.refuse_null_characters",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "config.middleware.no_store_when_signed_in",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as its documentation asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -68,6 +83,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -123,6 +139,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Axes counts failed logins (site and admin) and refuses further tries; it must come first.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "orders:list"
@@ -182,11 +203,81 @@ Q_CLUSTER = {
     "label": "Django Q2",
 }
 
+# --- Login throttling (django-axes; README, Configuration) -------------------------------------
+# Five wrong passwords for one username from one address lock that pair out for 15 minutes; a
+# colleague at the same address and the same user elsewhere can still log in. Unlock earlier with
+# `manage.py axes_reset_username NAME` (or `axes_reset` for everyone).
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "config.lockout.login_locked_out"
+AXES_USERNAME_CALLABLE = "config.lockout.login_username"
+# Successful logins need no record of their own (fewer user names and addresses stored).
+AXES_DISABLE_ACCESS_LOG = True
+AXES_COOLOFF_MESSAGE = _(
+    "Zu viele fehlgeschlagene Anmeldeversuche. Die Anmeldung ist vorübergehend gesperrt; bitte "
+    "versuchen Sie es später erneut."
+)
+
+# --- HTTPS, cookies, sessions, CSP (README, Production deployment) ----------------------------
+# With DEBUG on (make start) the site runs on plain http; everything else is production.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+if env_bool("SECURE_PROXY_SSL_HEADER", default=False):
+    # Behind a proxy that terminates TLS and sets X-Forwarded-Proto (and strips it from clients).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SESSION_COOKIE_HTTPONLY = True
+# htmx sends the token from the page (hx-headers on <body>); no script reads the cookie.
+CSRF_COOKIE_HTTPONLY = True
+# A working day, and gone with the browser: a forgotten session does not stay open for weeks.
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", default=True)
+# Scripts and styles come from our own static files only (no inline code, no eval); the nonce is
+# for the script tags django-htmx and the admin render.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+# Preloading is a commitment made by submitting the domain to the browsers' preload list; the
+# header alone does not preload. Set SECURE_HSTS_PRELOAD=true when you submit it.
+SILENCED_SYSTEM_CHECKS += ["security.W021"]
+
+# The list's privacy actions accept up to orders.forms.MAX_PRIVACY_SELECTION (200,000) ticked ids,
+# each a form field: the limits leave room for them, so that more ids get the product's own
+# message instead of a bare 400 (tests/test_hostile_input.py holds the two together).
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 201_000
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# No personal data in logs (config/log_filters.py): database errors lose their DETAIL/CONTEXT
+# and quoted values, 4xx answers their traceback, logged request lines their search terms.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"personal_data": {"()": "config.log_filters.RedactPersonalData"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["personal_data"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        # Django's own defaults would add handlers without the filter (and mail_admins).
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.db.backends": {"level": "INFO"},
+    },
 }

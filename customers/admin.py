@@ -20,6 +20,7 @@ from customers.models import (
     PrivacyState,
 )
 from customers.services import CustomerLockedError, customer_edit_refusal, customer_lock_for_edit
+from customers.validators import validate_extra_fields
 
 #: Set only by the privacy services (anonymize, restore, purge), never by hand.
 PRIVACY_FIELDS = ("privacy_state", "anonymized_at", "purge_on")
@@ -158,6 +159,7 @@ class CustomerAdminForm(ForgetsCardNumbersMixin, forms.ModelForm):
 
     def clean_extra_fields(self):
         value = self.cleaned_data.get("extra_fields")
+        validate_extra_fields(value)
         reject_card_numbers_in_json(value)
         return value
 

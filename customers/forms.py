@@ -14,7 +14,7 @@ from customers.models import (
     CustomerPhone,
 )
 from customers.services import CUSTOMER_EDITABLE_FIELDS, RowEdit
-from customers.validators import reject_card_numbers
+from customers.validators import reject_card_numbers, validate_extra_fields
 
 
 def reject_card_numbers_in_json(value) -> None:
@@ -56,7 +56,10 @@ class CustomerForm(ForgetsCardNumbersMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["extra_fields"].validators.append(reject_card_numbers_in_json)
+        self.fields["extra_fields"].validators += [
+            validate_extra_fields,
+            reject_card_numbers_in_json,
+        ]
         self.initial.setdefault("version", self.instance.version)
 
     def edited_fields(self) -> dict:

@@ -1,10 +1,11 @@
 """Customers, their addresses and contact data, and the privacy state they share with orders."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from customers.validators import reject_card_numbers
+from customers.validators import reject_card_numbers, validate_extra_fields
 
 #: What personal data is replaced with in the main database once it sits in cold storage.
 ANONYMIZED = "[Anonymisiert]"
@@ -94,6 +95,13 @@ class Customer(PrivacyFields):
 
     def __str__(self) -> str:
         return f"{self.number} {self.display_name}".strip()
+
+    def clean(self) -> None:
+        # Not a field validator: that would change the field's definition (and need a migration).
+        try:
+            validate_extra_fields(self.extra_fields)
+        except ValidationError as exc:
+            raise ValidationError({"extra_fields": exc}) from None
 
     @property
     def display_name(self) -> str:

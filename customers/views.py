@@ -35,9 +35,13 @@ DETAIL_ORDER_LIMIT = 100
 _MAX_CUSTOMER_NUMBER = 2**63 - 1
 
 
+#: As in the order list: nobody pages deeper instead of searching (and OFFSET must stay a bigint).
+MAX_PAGE = 2000
+
+
 def _page_number(request: HttpRequest) -> int:
     try:
-        return max(1, int(request.GET.get("page", 1)))
+        return min(max(1, int(request.GET.get("page", 1))), MAX_PAGE)
     except ValueError:
         return 1
 
@@ -45,11 +49,11 @@ def _page_number(request: HttpRequest) -> int:
 def _search(customers: QuerySet[Customer], q: str) -> QuerySet[Customer]:
     if not q:
         return customers
-    if q.isdigit():
-        number = int(q)
-        if number > _MAX_CUSTOMER_NUMBER:
+    if q.isascii() and q.isdigit():
+        # Longer than any bigint: no customer has that number (and int() refuses > 4,300 digits).
+        if len(q) > len(str(_MAX_CUSTOMER_NUMBER)) or int(q) > _MAX_CUSTOMER_NUMBER:
             return customers.none()
-        return customers.filter(number=number)
+        return customers.filter(number=int(q))
     if "@" in q:
         emails = CustomerEmail.objects.filter(customer=OuterRef("pk"), email__istartswith=q)
         return customers.filter(Exists(emails))
@@ -98,7 +102,11 @@ def _master_data_facts(customer: Customer) -> list[tuple[str, object, bool]]:
         field = Customer._meta.get_field(name)
         value = getattr(customer, name)
         if name == "extra_fields":
-            value = ", ".join(f"{key}: {item}" for key, item in (value or {}).items())
+            # Stored before they were checked, extra fields may be something else than an object.
+            if isinstance(value, dict):
+                value = ", ".join(f"{key}: {item}" for key, item in value.items())
+            else:
+                value = "" if value in (None, []) else str(value)
         # The payment method type is kept for bookkeeping; everything else is personal.
         masked = customer.is_anonymized and name != "payment_method"
         facts.append((field.verbose_name, value, masked))

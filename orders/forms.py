@@ -12,7 +12,13 @@ from customers.forms import ForgetsCardNumbersMixin
 from customers.models import Address, PrivacyState
 from customers.validators import reject_card_numbers
 from orders.models import ORDER_ADDRESS_FIELDS, Order, OrderAddress, OrderStatus
-from orders.privacy.selection import DATE_FIELDS, Selection
+from orders.privacy.selection import (
+    DATE_FIELDS,
+    MAX_ORDER_ID,
+    Selection,
+    SelectionError,
+    check_date_in_range,
+)
 from orders.services import ORDER_EDIT_FIELDS
 
 #: Sort keys offered in the list, mapped to their ORDER BY (always unique, so pages are stable).
@@ -27,6 +33,14 @@ ORDER_LIST_SORTS: dict[str, tuple[str, ...]] = {
 DEFAULT_ORDER_LIST_SORT = "-date"
 #: Deep offsets get slow on a million rows; nobody pages this far instead of filtering.
 MAX_ORDER_LIST_PAGE = 2000
+
+
+def validate_supported_date(day: datetime.date) -> None:
+    """Dates a filter or selection can work with (orders.privacy.selection.EARLIEST_DATE …)."""
+    try:
+        check_date_in_range(day)
+    except SelectionError as exc:
+        raise forms.ValidationError(str(exc), code="date_out_of_range") from None
 
 
 class DateRangeMixin:
@@ -90,12 +104,14 @@ class OrderFilterForm(DateRangeMixin, forms.Form):
         label=_("Auftragsdatum von"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        validators=[validate_supported_date],
         error_messages={"invalid": _("„Von“ ist kein gültiges Datum (erwartet z. B. 2026-03-31).")},
     )
     date_to = forms.DateField(
         label=_("bis"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        validators=[validate_supported_date],
         error_messages={"invalid": _("„Bis“ ist kein gültiges Datum (erwartet z. B. 2026-03-31).")},
     )
     # Sort and page come from links, not from the user's typing: unknown values fall back.
@@ -221,7 +237,7 @@ class OrderIdsField(forms.Field):
             ids = sorted({int(item) for item in value})
         except (TypeError, ValueError):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
-        if any(pk <= 0 for pk in ids):
+        if any(not 0 < pk <= MAX_ORDER_ID for pk in ids):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         if len(ids) > MAX_PRIVACY_SELECTION:
             raise forms.ValidationError(
@@ -252,6 +268,7 @@ class PrivacyRangeForm(DateRangeMixin, forms.Form):
     date_from = forms.DateField(
         label=_("von"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        validators=[validate_supported_date],
         error_messages={
             "required": _("Bitte das Von-Datum angeben."),
             "invalid": _("„Von“ ist kein gültiges Datum (erwartet z. B. 31.03.2026)."),
@@ -260,6 +277,7 @@ class PrivacyRangeForm(DateRangeMixin, forms.Form):
     date_to = forms.DateField(
         label=_("bis (einschließlich)"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        validators=[validate_supported_date],
         error_messages={
             "required": _("Bitte das Bis-Datum angeben."),
             "invalid": _("„Bis“ ist kein gültiges Datum (erwartet z. B. 31.03.2026)."),

@@ -84,3 +84,22 @@ def browser_type_launch_args(browser_type_launch_args):
             "--disable-sync",
         ],
     }
+
+
+@pytest.fixture
+def console_log():
+    """What the configured console handler writes (formatted and filtered as in production)."""
+    import io
+    import logging
+
+    from config.log_filters import RedactPersonalData
+
+    handler = next(
+        handler
+        for handler in logging.getLogger("django").handlers
+        if any(isinstance(f, RedactPersonalData) for f in handler.filters)
+    )
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    yield stream
+    handler.setStream(previous)

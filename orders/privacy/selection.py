@@ -20,8 +20,44 @@ DATE_FIELDS = {
 }
 
 
+#: The dates a selection or filter may name. Outside them a day's bounds cannot be computed in
+#: the merchant's time zone (datetime ends at year 1 and 9999); no order is dated there anyway.
+EARLIEST_DATE = datetime.date(1900, 1, 1)
+LATEST_DATE = datetime.date(2999, 12, 31)
+#: Order ids are PostgreSQL bigints.
+MAX_ORDER_ID = 2**63 - 1
+
+
 class SelectionError(ValueError):
     """The selection cannot be used; the message says why (for the user)."""
+
+
+def date_out_of_range_message(day: datetime.date) -> str:
+    return _(
+        "Das Datum %(date)s liegt außerhalb des unterstützten Bereichs "
+        "(%(earliest)s bis %(latest)s)."
+    ) % {
+        "date": day.strftime("%d.%m.%Y") if day.year >= 1000 else day.isoformat(),
+        "earliest": EARLIEST_DATE.strftime("%d.%m.%Y"),
+        "latest": LATEST_DATE.strftime("%d.%m.%Y"),
+    }
+
+
+def check_date_in_range(day: datetime.date) -> None:
+    """Raises SelectionError for a day outside EARLIEST_DATE … LATEST_DATE."""
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise SelectionError(date_out_of_range_message(day))
+
+
+def check_order_ids(ids) -> tuple[int, ...]:
+    """The ids as sorted unique ints; raises SelectionError for anything not a valid order id."""
+    try:
+        values = {int(i) for i in ids}
+    except (TypeError, ValueError):
+        raise SelectionError(_("Die Auswahl enthält ungültige Bestellnummern.")) from None
+    if any(not 0 < value <= MAX_ORDER_ID for value in values):
+        raise SelectionError(_("Die Auswahl enthält ungültige Bestellnummern."))
+    return tuple(sorted(values))
 
 
 @dataclass(frozen=True)
@@ -40,7 +76,7 @@ class Selection:
     def __post_init__(self):
         if self.ids is not None:
             # Sorted and unique: jobs walk the ids in order from their cursor.
-            object.__setattr__(self, "ids", tuple(sorted({int(i) for i in self.ids})))
+            object.__setattr__(self, "ids", check_order_ids(self.ids))
         if self.due_channel_id is not None or self.due_cutoff is not None:
             if self.due_channel_id is None or self.due_cutoff is None or self.ids is not None:
                 raise SelectionError(
@@ -51,6 +87,8 @@ class Selection:
         elif self.ids is None:
             if self.date_from is None or self.date_to is None:
                 raise SelectionError(_("Bitte Bestellungen auswählen oder einen Zeitraum angeben."))
+            check_date_in_range(self.date_from)
+            check_date_in_range(self.date_to)
             if self.date_from > self.date_to:
                 raise SelectionError(_("Das Von-Datum liegt nach dem Bis-Datum."))
             if self.date_field not in DATE_FIELDS:
@@ -62,7 +100,7 @@ class Selection:
 
     @classmethod
     def of_ids(cls, ids) -> "Selection":
-        return cls(ids=tuple(sorted({int(i) for i in ids})))
+        return cls(ids=check_order_ids(ids))
 
     @classmethod
     def due(cls, *, channel_id: int, cutoff: datetime.datetime) -> "Selection":

@@ -9,15 +9,20 @@ from django.utils.translation import gettext as _
 from coldstorage.keys import KeyConfigurationError
 from orders.models import PrivacyJob
 from orders.privacy.jobs import privacy_job_run
-from orders.privacy.selection import Selection, SelectionError
+from orders.privacy.selection import Selection, SelectionError, check_date_in_range
 from orders.privacy.summary import summary_lines
 
 
 def _date(value: str) -> datetime.date:
     try:
-        return datetime.date.fromisoformat(value)
+        day = datetime.date.fromisoformat(value)
     except ValueError:
         raise CommandError(f"not a date (YYYY-MM-DD): {value!r}") from None
+    try:
+        check_date_in_range(day)
+    except SelectionError as exc:
+        raise CommandError(str(exc)) from None
+    return day
 
 
 class PrivacyCommand(BaseCommand):
@@ -54,6 +59,8 @@ class PrivacyCommand(BaseCommand):
         raise NotImplementedError
 
     def handle(self, *args, **options):
+        if options["chunk_size"] is not None and options["chunk_size"] < 1:
+            raise CommandError("--chunk-size must be at least 1")
         selection = self.selection(options)
         try:
             job = self.create_job(selection, options["background"])

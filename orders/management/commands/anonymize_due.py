@@ -11,8 +11,15 @@ from channels.models import Channel
 from coldstorage.keys import KeyConfigurationError
 from orders.models import PrivacyJob
 from orders.privacy.jobs import privacy_job_anonymize_due, privacy_job_run
-from orders.privacy.selection import Selection
+from orders.privacy.selection import Selection, SelectionError, check_date_in_range
 from orders.privacy.summary import summary_lines
+
+
+def _in_range(day: datetime.date) -> None:
+    try:
+        check_date_in_range(day)
+    except SelectionError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def _moment(value: str) -> datetime.datetime:
@@ -20,6 +27,7 @@ def _moment(value: str) -> datetime.datetime:
         moment = datetime.datetime.strptime(value, "%Y-%m-%dT%H:%M")
     except ValueError:
         raise CommandError(f"--now takes a local time YYYY-MM-DDTHH:MM, got {value!r}") from None
+    _in_range(moment.date())
     return timezone.make_aware(moment)
 
 
@@ -28,6 +36,7 @@ def _day(value: str) -> datetime.datetime:
         day = datetime.date.fromisoformat(value)
     except ValueError:
         raise CommandError(f"--today takes a date YYYY-MM-DD, got {value!r}") from None
+    _in_range(day)
     return timezone.make_aware(datetime.datetime.combine(day, timezone.localtime().time()))
 
 

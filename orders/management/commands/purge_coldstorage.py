@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from orders.models import PrivacyJob
 from orders.privacy.jobs import privacy_job_purge, privacy_job_run
+from orders.privacy.selection import SelectionError, check_date_in_range
 from orders.privacy.summary import summary_lines
 
 
@@ -23,6 +24,10 @@ class Command(BaseCommand):
                 today = datetime.date.fromisoformat(options["today"])
             except ValueError:
                 raise CommandError(f"not a date (YYYY-MM-DD): {options['today']!r}") from None
+            try:
+                check_date_in_range(today)
+            except SelectionError as exc:
+                raise CommandError(str(exc)) from None
         job = privacy_job_purge(today=today, source="Kommandozeile", background=False)
         job = privacy_job_run(job_id=job.pk)
         if job is None:

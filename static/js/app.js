@@ -1,0 +1,89 @@
+// The pages' few behaviours, as one static file: the Content-Security-Policy allows no inline
+// script, no inline event handler and no eval (config/settings.py SECURE_CSP). Elements say what
+// they want with data attributes; the listeners below are delegated from the document, so they
+// also serve what htmx swaps in later.
+(() => {
+  "use strict";
+
+  const clearMatching = () => document.getElementById("select-matching")?.replaceChildren();
+
+  document.addEventListener("click", (event) => {
+    const target = event.target;
+    const closer = target.closest("[data-close]");
+    if (closer) {
+      closer.closest(closer.dataset.close)?.remove();
+      return;
+    }
+    if (target.closest("[data-close-dialog]")) {
+      target.closest("dialog")?.close();
+      return;
+    }
+    const opener = target.closest("[data-open-dialog]");
+    if (opener) {
+      document.getElementById(opener.dataset.openDialog)?.showModal();
+      return;
+    }
+    if (target.closest("[data-print]")) {
+      window.print();
+      return;
+    }
+    if (target.closest("[data-clear-selection]")) {
+      document.querySelectorAll("#order-table input[type=checkbox]").forEach((box) => {
+        box.checked = false;
+      });
+      clearMatching();
+      return;
+    }
+    // A click elsewhere closes the "Mehr" menu.
+    document.querySelectorAll("details.menu[open]").forEach((menu) => {
+      if (!menu.contains(target)) menu.open = false;
+    });
+  });
+
+  document.addEventListener("change", (event) => {
+    const target = event.target;
+    if (target.matches("[data-autosubmit]")) {
+      target.form?.submit();
+      return;
+    }
+    if (target.matches("#order-table .select-all")) {
+      // Ticks (or unticks) every row of the page; a ticked box asks whether to offer all matching.
+      target.closest("table").querySelectorAll("input[name=ids]").forEach((box) => {
+        box.checked = target.checked;
+      });
+      if (target.checked) {
+        window.htmx?.trigger(target, "select-all-ticked");
+      } else {
+        clearMatching();
+      }
+      return;
+    }
+    // Unticking a row also undoes "select all on this page" and "all matching".
+    if (target.matches("#order-table input[name=ids]") && !target.checked) {
+      const selectAll = document.querySelector("#order-table .select-all");
+      if (selectAll) selectAll.checked = false;
+      clearMatching();
+    }
+  });
+
+  // A privacy job finished a chunk: reload the list's rows for the new badges, unless the
+  // merchant is ticking rows (a reload would drop the ticks).
+  document.addEventListener("orders-progress", () => {
+    if (!document.querySelector("#order-table input[name=ids]:checked")) {
+      document.body.dispatchEvent(new CustomEvent("orders-refresh"));
+    }
+  });
+
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    // The "Mehr" menu closes when one of its entries opens a dialog.
+    event.target.closest?.("details.menu")?.removeAttribute("open");
+  });
+
+  // The "Mehr" dialogs arrive closed (htmx swaps them in): open them as modals, drop them when closed.
+  document.addEventListener("htmx:afterSettle", () => {
+    document.querySelectorAll("#privacy-dialog-slot dialog[data-modal]:not([open])").forEach((dialog) => {
+      dialog.addEventListener("close", () => dialog.remove());
+      dialog.showModal();
+    });
+  });
+})();
