@@ -207,6 +207,8 @@ Q_CLUSTER = {
 # Five wrong passwords for one username from one address lock that pair out for 15 minutes; a
 # colleague at the same address and the same user elsewhere can still log in. Unlock earlier with
 # `manage.py axes_reset_username NAME` (or `axes_reset` for everyone).
+# No "AXES: BEGIN …" line on every start of every command.
+AXES_VERBOSE = False
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
