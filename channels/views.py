@@ -14,6 +14,7 @@ from channels.models import Channel
 from channels.selectors import ChannelPolicyStatus, channel_policy_status, policy_next_run
 
 
+@permission_required("channels.view_channel", raise_exception=True)
 def channels_list(request: HttpRequest) -> TemplateResponse:
     return TemplateResponse(
         request,

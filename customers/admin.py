@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from customers.forms import ForgetsCardNumbersMixin, reject_card_numbers_in_json
 from customers.models import (
     ANONYMIZED,
+    VIEW_PERSONAL_DATA,
     Address,
     Customer,
     CustomerEmail,
@@ -29,8 +30,10 @@ PRIVACY_FIELDS = ("privacy_state", "anonymized_at", "purge_on")
 class PersonalDataAdmin(admin.ModelAdmin):
     """Admin for a model holding personal data.
 
-    A record with an anonymized piece is read-only (view permission only), and the admin log
-    stores ids instead of the records' text, so no personal data lands in change messages.
+    Its pages show personal data, so every one of them takes customers.view_personal_data on
+    top of the model's own permission (as the merchant pages do). A record with an anonymized
+    piece is read-only (view permission only), and the admin log stores ids instead of the
+    records' text, so no personal data lands in change messages.
     """
 
     show_full_result_count = False
@@ -60,14 +63,22 @@ class PersonalDataAdmin(admin.ModelAdmin):
             readonly += [f.name for f in self.model._meta.many_to_many]
         return list(dict.fromkeys(readonly))
 
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm(VIEW_PERSONAL_DATA) and super().has_view_permission(
+            request, obj
+        )
+
+    def has_add_permission(self, request):
+        return request.user.has_perm(VIEW_PERSONAL_DATA) and super().has_add_permission(request)
+
     def has_change_permission(self, request, obj=None):
-        if self.is_locked(obj):
+        if self.is_locked(obj) or not request.user.has_perm(VIEW_PERSONAL_DATA):
             return False
         return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
         # Deleting would leave cold records behind; the purge is the lifecycle's business.
-        if self.is_locked(obj):
+        if self.is_locked(obj) or not request.user.has_perm(VIEW_PERSONAL_DATA):
             return False
         return super().has_delete_permission(request, obj)
 

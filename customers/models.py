@@ -9,6 +9,8 @@ from customers.validators import reject_card_numbers, validate_extra_fields
 
 #: What personal data is replaced with in the main database once it sits in cold storage.
 ANONYMIZED = "[Anonymisiert]"
+#: Reading names, addresses, e-mail addresses, phones (of customers and of orders) needs this.
+VIEW_PERSONAL_DATA = "customers.view_personal_data"
 
 
 class PrivacyState(models.TextChoices):
@@ -91,6 +93,14 @@ class Customer(PrivacyFields):
         indexes = [
             models.Index(fields=["last_name", "first_name"]),
             models.Index(fields=["privacy_state"]),
+        ]
+        # Personal data is read on the order pages as much as on the customer's: one permission
+        # for both, so that a role can work orders without seeing whom they belong to.
+        permissions = [
+            (
+                "view_personal_data",
+                _("Kann personenbezogene Daten sehen (Namen, Anschriften, E-Mail, Telefon)"),
+            ),
         ]
 
     def __str__(self) -> str:

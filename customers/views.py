@@ -1,6 +1,7 @@
 """Kundenübersicht and the customer page (view and edit)."""
 
 from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -12,6 +13,7 @@ from django.utils.translation import gettext as _
 from customers.forms import AddressFormSet, CustomerForm, EmailFormSet, PhoneFormSet, row_edits
 from customers.models import (
     ANONYMIZED,
+    VIEW_PERSONAL_DATA,
     Address,
     Customer,
     CustomerEmail,
@@ -33,6 +35,8 @@ LOCKED_ORDER_LIMIT = 20
 # The customer page lists this many orders; the order list has the rest.
 DETAIL_ORDER_LIMIT = 100
 _MAX_CUSTOMER_NUMBER = 2**63 - 1
+#: A customer record is personal data through and through: its pages need seeing that.
+VIEW_PERMISSIONS = ("customers.view_customer", VIEW_PERSONAL_DATA)
 
 
 #: As in the order list: nobody pages deeper instead of searching (and OFFSET must stay a bigint).
@@ -113,6 +117,7 @@ def _master_data_facts(customer: Customer) -> list[tuple[str, object, bool]]:
     return facts
 
 
+@permission_required(VIEW_PERMISSIONS, raise_exception=True)
 def customers_list(request: HttpRequest) -> TemplateResponse:
     q = request.GET.get("q", "").strip()
     page = _page_number(request)
@@ -133,6 +138,7 @@ def customers_list(request: HttpRequest) -> TemplateResponse:
     )
 
 
+@permission_required(VIEW_PERMISSIONS, raise_exception=True)
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(Customer, pk=pk)
     refusal = customer_edit_refusal(customer)

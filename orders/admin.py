@@ -204,8 +204,15 @@ class OrderAdmin(PersonalDataAdmin):
         ]
 
     def get_readonly_fields(self, request, obj=None):
-        readonly = super().get_readonly_fields(request, obj)
-        return [*readonly, "customer_number"] if self.is_locked(obj) else readonly
+        readonly = [*super().get_readonly_fields(request, obj)]
+        if self.is_locked(obj):
+            readonly.append("customer_number")
+        # The same rights as on the order page: an invoice number is only ever issued there
+        # (orders.issue_invoice, with its invoice document), and shipping is its own right.
+        readonly.append("invoice_number")
+        if not request.user.has_perm("orders.ship_order"):
+            readonly.append("tracking_number")
+        return list(dict.fromkeys(readonly))
 
     @admin.display(description=_("Kunde"))
     def customer_number(self, obj: Order) -> SafeString:

@@ -219,6 +219,10 @@ class Order(PrivacyFields):
             ("anonymize_order", _("Kann Bestellungen anonymisieren")),
             ("restore_order", _("Kann anonymisierte Bestellungen wiederherstellen")),
             ("export_order", _("Kann Bestellungen exportieren")),
+            # Editing the details (addresses, contact, status, notes) is Django's change_order;
+            # these use up an invoice number or tell the buyer the parcel is on its way.
+            ("issue_invoice", _("Kann Rechnungen erstellen")),
+            ("ship_order", _("Kann Bestellungen versenden (Sendungsnummer)")),
         ]
 
     def __str__(self) -> str:

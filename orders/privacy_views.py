@@ -5,6 +5,7 @@ work itself is the privacy engine's: these views only turn the merchant's choice
 and start a job with it.
 """
 
+from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -15,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from coldstorage.keys import KeyConfigurationError
+from customers.models import VIEW_PERSONAL_DATA
 from orders.forms import (
     MAX_PRIVACY_SELECTION,
     OrderFilterForm,
@@ -100,7 +102,9 @@ def privacy_action(request: HttpRequest, action: str) -> HttpResponse:
         if filters.is_valid():
             try:
                 selection = order_list_filter_selection(
-                    filters=filters.cleaned_data, limit=MAX_PRIVACY_SELECTION
+                    filters=filters.cleaned_data,
+                    personal_search=request.user.has_perm(VIEW_PERSONAL_DATA),
+                    limit=MAX_PRIVACY_SELECTION,
                 )
             except SelectionError as exc:
                 context["errors"].append(str(exc))
@@ -219,6 +223,7 @@ def privacy_job_status(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
+@permission_required("orders.view_order", raise_exception=True)
 @require_GET
 def order_select_matching(request: HttpRequest) -> HttpResponse:
     """The "select all N matching orders" bar shown when a whole page is ticked."""
@@ -228,7 +233,9 @@ def order_select_matching(request: HttpRequest) -> HttpResponse:
         filters = form.cleaned_data
         context["count"] = order_list_filter_count(
             limit=MAX_PRIVACY_SELECTION,
-            orders=orders_matching(filters),
+            orders=orders_matching(
+                filters, personal_search=request.user.has_perm(VIEW_PERSONAL_DATA)
+            ),
         )
     else:
         context["invalid"] = True

@@ -45,15 +45,18 @@ def _start_of_day(day: datetime.date) -> datetime.datetime:
 SEARCH_LIMIT = 10_000
 
 
-def _search_condition(q: str) -> Q:
+def _search_condition(q: str, *, personal_search: bool) -> Q:
     """Exact matches only. Each kind of match is looked up on its own index first and the list
     then filters by the ids found: an OR across columns (or a partial index inside an OR) makes
-    PostgreSQL scan the orders table instead (300 ms on a million orders, measured)."""
+    PostgreSQL scan the orders table instead (300 ms on a million orders, measured).
+
+    Without `personal_search` only the order's numbers are searched: finding an order by a
+    name or an e-mail address would tell who bought it to someone who may not see that."""
     orders = Order.objects.order_by()
     ids = set(orders.filter(external_number=q).values_list("pk", flat=True)[:SEARCH_LIMIT])
     if q.isascii() and q.isdigit() and len(q) <= 18:
         ids.update(orders.filter(number=int(q)).values_list("pk", flat=True))
-    if "@" in q:
+    if personal_search and "@" in q:
         # E-mail addresses are found among the customers' addresses. The orders' buyer_email
         # has no index on purpose: anonymizing must not touch an indexed column (Order.Meta).
         customer_ids = list(
@@ -65,7 +68,7 @@ def _search_condition(q: str) -> Q:
                     :SEARCH_LIMIT
                 ]
             )
-    elif not any(char.isdigit() for char in q):
+    elif personal_search and not any(char.isdigit() for char in q):
         # Names carry no digits; numbers and order ids need not look through the addresses.
         # The newest addresses first: the list shows the newest orders first.
         address_ids = list(
@@ -80,8 +83,9 @@ def _search_condition(q: str) -> Q:
     return Q(pk__in_ids=ids) if ids else Q(pk__in=[])
 
 
-def orders_matching(filters: Mapping) -> QuerySet[Order]:
-    """The order list's rows for the cleaned data of a valid OrderFilterForm."""
+def orders_matching(filters: Mapping, *, personal_search: bool) -> QuerySet[Order]:
+    """The order list's rows for the cleaned data of a valid OrderFilterForm; `personal_search`:
+    whether the search may look at names and e-mail addresses (customers.view_personal_data)."""
     return order_list_queryset(
         channel=filters.get("channel"),
         status=filters.get("status") or "",
@@ -90,6 +94,7 @@ def orders_matching(filters: Mapping) -> QuerySet[Order]:
         q=filters.get("q") or "",
         privacy_state=filters.get("privacy") or "",
         sort=filters.get("sort") or DEFAULT_ORDER_LIST_SORT,
+        personal_search=personal_search,
     )
 
 
@@ -102,6 +107,7 @@ def order_list_queryset(
     q: str = "",
     privacy_state: str = "",
     sort: str = DEFAULT_ORDER_LIST_SORT,
+    personal_search: bool = False,
 ) -> QuerySet[Order]:
     """The filtered, sorted orders of the list, without their related rows (see order_list_page)."""
     orders = Order.objects.all()
@@ -117,7 +123,7 @@ def order_list_queryset(
         # Inclusive: everything before the start of the following day.
         orders = orders.filter(order_date__lt=_start_of_day(date_to + datetime.timedelta(days=1)))
     if q:
-        orders = orders.filter(_search_condition(q))
+        orders = orders.filter(_search_condition(q, personal_search=personal_search))
     return orders.order_by(*ORDER_LIST_SORTS.get(sort, ORDER_LIST_SORTS[DEFAULT_ORDER_LIST_SORT]))
 
 
@@ -216,7 +222,9 @@ def order_list_filter_count(*, orders: QuerySet[Order], limit: int = MAX_PRIVACY
     return orders.order_by()[: limit + 1].count()
 
 
-def order_list_filter_selection(*, filters: dict, limit: int = MAX_PRIVACY_SELECTION) -> Selection:
+def order_list_filter_selection(
+    *, filters: dict, personal_search: bool, limit: int = MAX_PRIVACY_SELECTION
+) -> Selection:
     """ "All orders matching the list's filter" as a job's selection (raises SelectionError).
 
     A filter that is an order-date range with at most a channel and a status is the date-range
@@ -238,7 +246,7 @@ def order_list_filter_selection(*, filters: dict, limit: int = MAX_PRIVACY_SELEC
             channel_ids=(channel.pk,) if channel is not None else None,
             exclude_statuses=tuple(s for s in OrderStatus.values if s != status) if status else (),
         )
-    orders = orders_matching(filters)
+    orders = orders_matching(filters, personal_search=personal_search)
     ids = list(orders.order_by().values_list("pk", flat=True)[: limit + 1])
     if len(ids) > limit:
         raise SelectionError(

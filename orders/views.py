@@ -3,6 +3,7 @@
 import datetime
 
 from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRefresh
 
 from coldstorage.keys import KeyConfigurationError
-from customers.models import PrivacyState
+from customers.models import VIEW_PERSONAL_DATA, PrivacyState
 from orders.forms import (
     DEFAULT_ORDER_LIST_SORT,
     OrderAddressForm,
@@ -70,13 +71,16 @@ def _sort_links(current: str) -> dict[str, dict[str, str]]:
     return links
 
 
+@permission_required("orders.view_order", raise_exception=True)
 @require_GET
 def orders_list(request: HttpRequest) -> HttpResponse:
     form = OrderFilterForm(request.GET)
     if form.is_valid():
         filters = form.cleaned_data
         page = order_list_page(
-            orders=orders_matching(filters),
+            orders=orders_matching(
+                filters, personal_search=request.user.has_perm(VIEW_PERSONAL_DATA)
+            ),
             page=filters["page"],
         )
         sort = filters["sort"]
@@ -106,8 +110,15 @@ def orders_list(request: HttpRequest) -> HttpResponse:
     return response
 
 
+#: Saving the details form: it holds the order's personal data, so it takes seeing it as well.
+EDIT_PERMISSIONS = ("orders.change_order", VIEW_PERSONAL_DATA)
+
+
+@permission_required("orders.view_order", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    if request.method == "POST" and not request.user.has_perms(EDIT_PERMISSIONS):
+        raise PermissionDenied
     order = _get_order(pk)
     tab = "history" if request.GET.get("tab") == "history" else "details"
     if request.method == "POST":
@@ -150,7 +161,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _detail_response(request: HttpRequest, order: Order, tab: str, forms: tuple) -> HttpResponse:
     billing_form, shipping_form, order_form = forms
-    if order.is_anonymized:
+    if order.is_anonymized or not request.user.has_perms(EDIT_PERMISSIONS):
         disable_fields(*forms)
     elif order.invoice_number:
         # The issued invoice keeps its billing address (orders.services.order_update).
@@ -175,6 +186,7 @@ def _detail_response(request: HttpRequest, order: Order, tab: str, forms: tuple)
     return TemplateResponse(request, "orders/detail.html", context)
 
 
+@permission_required("orders.issue_invoice", raise_exception=True)
 @require_POST
 def order_invoice_create(request: HttpRequest, pk: int) -> HttpResponse:
     order = _get_order(pk)
@@ -191,6 +203,7 @@ def order_invoice_create(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("orders:invoice", pk=order.pk)
 
 
+@permission_required("orders.view_order", raise_exception=True)
 @require_GET
 def order_invoice(request: HttpRequest, pk: int) -> HttpResponse:
     """The invoice as it was issued. For an anonymized order it shows the placeholder where the
@@ -205,6 +218,7 @@ def order_invoice(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@permission_required("orders.ship_order", raise_exception=True)
 @require_POST
 def order_ship_view(request: HttpRequest, pk: int) -> HttpResponse:
     order = _get_order(pk)
@@ -298,11 +312,10 @@ def _skip_message(job: PrivacyJob, reasons: dict) -> str | None:
     return None
 
 
+@permission_required("orders.anonymize_order", raise_exception=True)
 @require_POST
 def order_anonymize(request: HttpRequest, pk: int) -> HttpResponse:
     """Anonymizes this one order right away: the merchant sees the locked page at once."""
-    if not request.user.has_perm("orders.anonymize_order"):
-        raise PermissionDenied
     order = _get_order(pk)
     try:
         job = privacy_job_anonymize(
@@ -332,11 +345,10 @@ def order_anonymize(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("orders:detail", pk=order.pk)
 
 
+@permission_required("orders.restore_order", raise_exception=True)
 @require_POST
 def order_restore(request: HttpRequest, pk: int) -> HttpResponse:
     """Marks this order `restoring` at once and queues the restore (SPEC 4: asynchronous)."""
-    if not request.user.has_perm("orders.restore_order"):
-        raise PermissionDenied
     order = _get_order(pk)
     try:
         job = privacy_job_restore(
@@ -361,6 +373,7 @@ def order_restore(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("orders:detail", pk=order.pk)
 
 
+@permission_required("orders.view_order", raise_exception=True)
 @require_GET
 def order_privacy_banner(request: HttpRequest, pk: int) -> HttpResponse:
     """The banner alone, polled by the page while a restore runs."""

@@ -29,9 +29,47 @@ def _coldstorage_test_key(tmp_path_factory):
     keys.reset_cache()
 
 
+#: What a clerk who works orders holds: see orders and customers with their personal data, edit,
+#: invoice and ship orders; not: edit customers or channels, anonymize or restore.
+CLERK_PERMISSIONS = (
+    "orders.view_order",
+    "orders.change_order",
+    "orders.issue_invoice",
+    "orders.ship_order",
+    "customers.view_customer",
+    "customers.view_personal_data",
+    "channels.view_channel",
+)
+
+
+def permissions(*names: str):
+    """The Permission rows of "app_label.codename" names (each must exist)."""
+    from django.contrib.auth.models import Permission
+    from django.db.models import Q
+
+    if not names:
+        return Permission.objects.none()
+    condition = Q()
+    for name in names:
+        app_label, codename = name.split(".")
+        condition |= Q(content_type__app_label=app_label, codename=codename)
+    found = Permission.objects.filter(condition)
+    assert found.count() == len(set(names)), names
+    return found
+
+
 @pytest.fixture
 def user(db):
-    return UserFactory(username="mitarbeiter")
+    """A clerk (CLERK_PERMISSIONS)."""
+    user = UserFactory(username="mitarbeiter")
+    user.user_permissions.set(permissions(*CLERK_PERMISSIONS))
+    return user
+
+
+@pytest.fixture
+def nobody(db):
+    """Logged in, without any permission."""
+    return UserFactory(username="ohne-rechte")
 
 
 @pytest.fixture

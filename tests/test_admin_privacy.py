@@ -40,8 +40,11 @@ def orders(db):
 
 
 def _staff_with(*codenames: str):
+    """Support staff with `codenames`; the order admin shows personal data, so that one too."""
     user = UserFactory(username="support-ohne", is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
+    user.user_permissions.set(
+        Permission.objects.filter(codename__in=[*codenames, "view_personal_data"])
+    )
     return user
 
 

@@ -27,6 +27,7 @@ from customers.validators import contains_card_number
 from orders.demo import DEMO_CHANNELS, LAYOUT, DemoChannel, DemoGenerator
 from orders.management.commands import seed_demo
 from orders.models import NumberSequence, Order, OrderEvent, OrderStatus
+from tests.test_permissions import ENDPOINTS
 
 pytestmark = pytest.mark.django_db
 
@@ -339,7 +340,10 @@ def test_setup_demo_is_idempotent(fast_passwords):
     staff = users.get(username="mitarbeiter")
     assert not staff.is_staff and not staff.is_superuser
     assert list(staff.groups.values_list("name", flat=True)) == ["Mitarbeiter"]
-    assert Group.objects.filter(name__in=["Händler", "Mitarbeiter"]).count() == 2
+    bookkeeper = users.get(username="buchhaltung")
+    assert not bookkeeper.is_staff and not bookkeeper.is_superuser
+    assert list(bookkeeper.groups.values_list("name", flat=True)) == ["Buchhaltung"]
+    assert Group.objects.filter(name__in=["Händler", "Mitarbeiter", "Buchhaltung"]).count() == 3
 
 
 def test_setup_demo_groups_have_the_right_permissions(fast_passwords):
@@ -365,6 +369,34 @@ def test_setup_demo_groups_have_the_right_permissions(fast_passwords):
     assert staff == merchant - {"orders.restore_order"}
     assert not get_user_model().objects.get(username="mitarbeiter").has_perm("orders.restore_order")
     assert get_user_model().objects.get(username="mitarbeiter").has_perm("orders.anonymize_order")
+    # Every right of the merchant pages (tests/test_permissions.py) is among them.
+    needed = {name for endpoint in ENDPOINTS for name in endpoint.permissions}
+    assert needed <= merchant
+    assert needed - staff == {"orders.restore_order"}
+    assert {
+        "orders.change_order",
+        "orders.issue_invoice",
+        "orders.ship_order",
+        "customers.view_personal_data",
+    } <= staff
+
+
+def test_the_bookkeeping_group_reads_without_personal_data(fast_passwords):
+    setup_demo()
+    bookkeeper = get_user_model().objects.get(username="buchhaltung")
+
+    assert bookkeeper.has_perms(["orders.view_order", "channels.view_channel"])
+    for write_or_personal in (
+        "customers.view_personal_data",
+        "customers.view_customer",
+        "orders.change_order",
+        "orders.issue_invoice",
+        "orders.ship_order",
+        "orders.anonymize_order",
+        "orders.restore_order",
+        "channels.change_channel",
+    ):
+        assert not bookkeeper.has_perm(write_or_personal), write_or_personal
 
 
 @pytest.fixture

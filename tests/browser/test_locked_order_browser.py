@@ -5,12 +5,12 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Permission
 from playwright.sync_api import Page, expect
 
 from orders.models import PrivacyJob
 from orders.privacy.jobs import privacy_job_run
 from tests.browser.conftest import log_in, screenshot
+from tests.conftest import CLERK_PERMISSIONS, permissions
 from tests.factories import ChannelFactory, OrderFactory, OrderItemFactory, UserFactory
 from tests.privacy.conftest import anonymize
 
@@ -20,7 +20,7 @@ from tests.privacy.conftest import anonymize
 def test_a_locked_order_is_read_only_and_comes_back_after_a_restore(page: Page, live_server):
     user = UserFactory(username="haendlerin")
     user.user_permissions.set(
-        Permission.objects.filter(codename__in=["anonymize_order", "restore_order"])
+        permissions(*CLERK_PERMISSIONS, "orders.anonymize_order", "orders.restore_order")
     )
     order = OrderFactory(
         channel=ChannelFactory(name="Amazon DE", kind="amazon"),

@@ -8,6 +8,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import log_in, screenshot
+from tests.conftest import CLERK_PERMISSIONS, permissions
 from tests.factories import ChannelFactory, OrderFactory, OrderItemFactory, UserFactory
 
 
@@ -15,6 +16,7 @@ from tests.factories import ChannelFactory, OrderFactory, OrderItemFactory, User
 @pytest.mark.django_db(transaction=True, databases=["default", "coldstorage"])
 def test_it_filters_opens_and_invoices_an_order(page: Page, live_server):
     user = UserFactory(username="haendlerin")
+    user.user_permissions.set(permissions(*CLERK_PERMISSIONS))
     amazon = ChannelFactory(name="Amazon DE", kind="amazon")
     shop = ChannelFactory(name="Eigener Shop")
     on_amazon = [

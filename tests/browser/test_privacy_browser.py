@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from orders.models import PrivacyJob
 from orders.privacy.jobs import privacy_job_run
 from tests.browser.conftest import VIEWPORT, log_in, screenshot
-from tests.conftest import BOTH_DATABASES
+from tests.conftest import BOTH_DATABASES, CLERK_PERMISSIONS, permissions
 from tests.factories import ChannelFactory, OrderFactory, UserFactory
 
 
@@ -21,13 +21,9 @@ def _wait_for_job(kind: str) -> PrivacyJob:
 
 
 def _merchant():
-    from django.contrib.auth.models import Permission
-
     user = UserFactory(username="haendlerin")
     user.user_permissions.set(
-        Permission.objects.filter(
-            content_type__app_label="orders", codename__in=["anonymize_order", "restore_order"]
-        )
+        permissions(*CLERK_PERMISSIONS, "orders.anonymize_order", "orders.restore_order")
     )
     return user
 

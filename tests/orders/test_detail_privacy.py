@@ -27,8 +27,11 @@ def _detail(order: Order) -> str:
 
 
 def _user_with(*codenames: str):
+    """A user who sees orders with their personal data and holds `codenames`."""
     user = UserFactory(username="mit-rechten")
-    user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
+    user.user_permissions.set(
+        Permission.objects.filter(codename__in=[*codenames, "view_order", "view_personal_data"])
+    )
     return user
 
 

@@ -16,7 +16,7 @@ from customers.models import ANONYMIZED, PrivacyState
 from orders.models import Order, OrderStatus, PrivacyJob
 from orders.privacy.jobs import privacy_job_anonymize, privacy_job_run
 from orders.privacy.selection import Selection
-from tests.conftest import BOTH_DATABASES
+from tests.conftest import BOTH_DATABASES, permissions
 from tests.factories import ChannelFactory, OrderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
@@ -35,9 +35,13 @@ def _aware(year: int, month: int, day: int, hour: int = 12) -> datetime.datetime
 
 
 def _client_with(client, *codenames: str):
+    """A user who sees the orders with their personal data and holds the orders' `codenames`."""
     user = UserFactory(username="_".join(codenames) or "ohne_rechte")
     user.user_permissions.set(
-        Permission.objects.filter(content_type__app_label="orders", codename__in=codenames)
+        Permission.objects.filter(
+            content_type__app_label="orders", codename__in=[*codenames, "view_order"]
+        )
+        | permissions("customers.view_personal_data")
     )
     client.force_login(user)
     client.user = user

@@ -1,7 +1,7 @@
 """setup_demo: makes a local installation usable on every start (bin/start); quick when already done.
 
-Ensures a cold-storage key, the "Händler" and "Mitarbeiter" groups, the demo logins, the schedules
-and, on an empty database, demo orders.
+Ensures a cold-storage key, the "Händler", "Mitarbeiter" and "Buchhaltung" groups, the demo logins,
+the schedules and, on an empty database, demo orders.
 """
 
 from pathlib import Path
@@ -23,6 +23,9 @@ except ImportError:
 MERCHANT_APPS = ("orders", "customers", "channels", "automation")
 MERCHANT_GROUP = "Händler"
 STAFF_GROUP = "Mitarbeiter"
+#: Looks at orders, invoices and channels; changes nothing and sees no personal data.
+BOOKKEEPING_GROUP = "Buchhaltung"
+BOOKKEEPING_APPS = ("orders", "channels")
 # A local demo only: production has no demo logins (bin/start is not how it is run).
 # Username, password, group, staff and superuser (sees the support admin), what it is for.
 DEMO_LOGINS = (
@@ -40,14 +43,22 @@ DEMO_LOGINS = (
         False,
         "everything except restoring anonymized data",
     ),
+    (
+        "buchhaltung",
+        "buchhaltung-Passwort-2026",
+        BOOKKEEPING_GROUP,
+        False,
+        "reads orders, invoices and channels, no personal data, changes nothing",
+    ),
 )
 URL = "http://127.0.0.1:8000/"
 
 
 class Command(BaseCommand):
     help = (
-        "Prepares a local demo: cold-storage key file, groups Händler/Mitarbeiter, the logins "
-        "demo and mitarbeiter, schedules, and demo orders when there are none. Idempotent."
+        "Prepares a local demo: cold-storage key file, groups Händler/Mitarbeiter/Buchhaltung, "
+        "the logins demo, mitarbeiter and buchhaltung, schedules, and demo orders when there are "
+        "none. Idempotent."
     )
 
     def add_arguments(self, parser):
@@ -97,6 +108,9 @@ class Command(BaseCommand):
             MERCHANT_GROUP: permissions,
             STAFF_GROUP: permissions.exclude(
                 content_type__app_label="orders", codename="restore_order"
+            ),
+            BOOKKEEPING_GROUP: Permission.objects.filter(
+                content_type__app_label__in=BOOKKEEPING_APPS, codename__startswith="view_"
             ),
         }
         groups = {}

@@ -1,0 +1,380 @@
+"""Every URL of the merchant pages checks its permission on the server.
+
+ENDPOINTS names, for each URL of the URLconf (the support admin has its own tests), what a
+request needs. The tests walk the URLconf: a URL missing from the table fails, and for each
+entry a user lacking any one of its permissions gets 403 and changes nothing, an anonymous user
+is sent to the login and changes nothing, and a user holding exactly its permissions gets the
+page or has the action done.
+"""
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from channels.models import Channel
+from coldstorage.models import ColdRecord
+from customers.models import Customer, CustomerEmail, PrivacyState
+from orders.models import Invoice, NumberSequence, Order, OrderEvent, PrivacyJob
+from orders.privacy.jobs import privacy_job_anonymize
+from orders.privacy.selection import Selection
+from orders.services import order_create_invoice
+from tests.conftest import BOTH_DATABASES
+from tests.customers.edit_form import edit_payload
+from tests.factories import (
+    ChannelFactory,
+    CustomerEmailFactory,
+    OrderFactory,
+    OrderItemFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
+
+#: URLs that need no permission: logging in and out, the language, the start page's redirect.
+NO_PERMISSION = {"home", "login", "logout", "set_language"}
+MERCHANT_APPS = ("orders", "customers", "channels", "automation")
+VIEW_ORDER = "orders.view_order"
+CUSTOMER_PAGES = ("customers.view_customer", "customers.view_personal_data")
+
+
+@dataclass
+class World:
+    """What the requests act on: an active order, an invoiced one, an anonymized one, a job of
+    someone else's, a customer, a channel."""
+
+    active: Order
+    invoiced: Order
+    anonymized: Order
+    job: PrivacyJob
+    customer: Customer
+    channel: Channel
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    method: str
+    #: All of them are needed.
+    permissions: tuple[str, ...]
+    #: The URL's arguments and the request's data, from the world.
+    request: Callable[[World], tuple[tuple, dict]] = lambda world: ((), {})
+    htmx: bool = False
+    #: A permitted request changes the database; any other changes nothing.
+    writes: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.name}"
+
+
+def _order_edit(world: World) -> tuple[tuple, dict]:
+    order = world.active
+    data = {}
+    for role, address in (("billing", order.billing_address), ("shipping", order.shipping_address)):
+        for name, value in address.as_dict().items():
+            data[f"{role}-{name}"] = value
+    data |= {
+        "order-buyer_email": order.buyer_email,
+        "order-buyer_phone": order.buyer_phone,
+        "order-status": order.status,
+        "order-notes": "Neue Notiz",
+        "order-version": str(order.version),
+    }
+    return (order.pk,), data
+
+
+def _range(world: World) -> tuple[tuple, dict]:
+    today = timezone.localdate()
+    return (), {
+        "range-date_field": "order_date",
+        "range-date_from": (today - datetime.timedelta(days=30)).isoformat(),
+        "range-date_to": today.isoformat(),
+    }
+
+
+def _channel_form(world: World) -> tuple[tuple, dict]:
+    return (world.channel.pk,), {"name": "Umbenannt", "kind": "shop"}
+
+
+ENDPOINTS = (
+    Endpoint("orders:list", "GET", (VIEW_ORDER,)),
+    Endpoint("orders:detail", "GET", (VIEW_ORDER,), lambda w: ((w.active.pk,), {})),
+    Endpoint(
+        "orders:detail",
+        "POST",
+        (VIEW_ORDER, "orders.change_order", "customers.view_personal_data"),
+        _order_edit,
+        writes=True,
+    ),
+    Endpoint("orders:invoice", "GET", (VIEW_ORDER,), lambda w: ((w.invoiced.pk,), {})),
+    Endpoint(
+        "orders:invoice_create",
+        "POST",
+        ("orders.issue_invoice",),
+        lambda w: ((w.active.pk,), {}),
+        writes=True,
+    ),
+    Endpoint(
+        "orders:ship",
+        "POST",
+        ("orders.ship_order",),
+        lambda w: ((w.active.pk,), {"tracking_number": "00340434161094042557"}),
+        writes=True,
+    ),
+    Endpoint(
+        "orders:anonymize",
+        "POST",
+        ("orders.anonymize_order",),
+        lambda w: ((w.active.pk,), {}),
+        writes=True,
+    ),
+    Endpoint(
+        "orders:restore",
+        "POST",
+        ("orders.restore_order",),
+        lambda w: ((w.anonymized.pk,), {}),
+        writes=True,
+    ),
+    Endpoint(
+        "orders:privacy_banner",
+        "GET",
+        (VIEW_ORDER,),
+        lambda w: ((w.anonymized.pk,), {}),
+        htmx=True,
+    ),
+    Endpoint("orders:privacy_anonymize", "GET", ("orders.anonymize_order",)),
+    Endpoint(
+        "orders:privacy_anonymize",
+        "POST",
+        ("orders.anonymize_order",),
+        lambda w: ((), {"ids": [w.active.pk]}),
+        writes=True,
+    ),
+    Endpoint("orders:privacy_anonymize_count", "GET", ("orders.anonymize_order",), _range),
+    Endpoint("orders:privacy_restore", "GET", ("orders.restore_order",)),
+    Endpoint(
+        "orders:privacy_restore",
+        "POST",
+        ("orders.restore_order",),
+        lambda w: ((), {"ids": [w.anonymized.pk]}),
+        writes=True,
+    ),
+    Endpoint("orders:privacy_restore_count", "GET", ("orders.restore_order",), _range),
+    # Someone else's job: its kind's permission (the one who started it may always look).
+    Endpoint(
+        "orders:privacy_job",
+        "GET",
+        ("orders.anonymize_order",),
+        lambda w: ((w.job.pk,), {}),
+    ),
+    Endpoint("orders:select_matching", "GET", (VIEW_ORDER,), lambda w: ((), {"select": "1"})),
+    Endpoint("customers:list", "GET", CUSTOMER_PAGES),
+    Endpoint("customers:detail", "GET", CUSTOMER_PAGES, lambda w: ((w.customer.pk,), {})),
+    Endpoint(
+        "customers:detail",
+        "POST",
+        (*CUSTOMER_PAGES, "customers.change_customer"),
+        lambda w: ((w.customer.pk,), edit_payload(w.customer, first_name="Erika-Maria")),
+        writes=True,
+    ),
+    Endpoint("channels:list", "GET", ("channels.view_channel",)),
+    Endpoint("channels:create", "GET", ("channels.add_channel",)),
+    Endpoint(
+        "channels:create",
+        "POST",
+        ("channels.add_channel",),
+        lambda w: ((), {"name": "Neuer Shop", "kind": "shop"}),
+        writes=True,
+    ),
+    Endpoint("channels:edit", "GET", ("channels.change_channel",), _channel_form),
+    Endpoint("channels:edit", "POST", ("channels.change_channel",), _channel_form, writes=True),
+)
+
+
+def _url_names(patterns=None, prefix: str = "") -> set[str]:
+    """Every URL name of the URLconf, with its namespace; the support admin left out."""
+    names = set()
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace == "admin":
+                continue
+            namespace = f"{prefix}{pattern.namespace}:" if pattern.namespace else prefix
+            names |= _url_names(pattern.url_patterns, namespace)
+        else:
+            assert isinstance(pattern, URLPattern)
+            assert pattern.name, f"unnamed URL {pattern.pattern}: name it and add it to ENDPOINTS"
+            names.add(prefix + pattern.name)
+    return names
+
+
+def _merchant_permissions():
+    return Permission.objects.filter(content_type__app_label__in=MERCHANT_APPS)
+
+
+def _names(queryset) -> set[str]:
+    return {
+        f"{app}.{codename}"
+        for app, codename in queryset.values_list("content_type__app_label", "codename")
+    }
+
+
+def _login(client, username: str, permissions) -> None:
+    user = UserFactory(username=username)
+    user.user_permissions.set(permissions)
+    client.force_login(user)
+
+
+@pytest.fixture
+def world(settings) -> World:
+    # One connection: the order page's anonymize runs its job here, inside the test's transaction.
+    settings.PRIVACY_JOB_THREADS = 1
+    channel = ChannelFactory(name="Shop Perm")
+    active = OrderFactory(channel=channel, number=700001)
+    OrderItemFactory(order=active)
+    invoiced = OrderFactory(channel=channel, number=700002)
+    OrderItemFactory(order=invoiced)
+    order_create_invoice(order=invoiced, actor=None)
+    anonymized = OrderFactory(channel=channel, number=700003)
+    now = timezone.now()
+    Order.objects.filter(pk=anonymized.pk).update(
+        privacy_state=PrivacyState.ANONYMIZED,
+        anonymized_at=now,
+        purge_on=datetime.date(now.year + 11, 1, 1),
+    )
+    CustomerEmailFactory(customer=active.customer, email="erika.perm@example.de")
+    job = privacy_job_anonymize(
+        selection=Selection.of_ids([invoiced.pk]),
+        requested_by=UserFactory(username="jemand-anderes"),
+        source="Test",
+        background=False,
+    )
+    active.refresh_from_db()
+    return World(
+        active=active,
+        invoiced=invoiced,
+        anonymized=Order.objects.get(pk=anonymized.pk),
+        job=job,
+        customer=active.customer,
+        channel=channel,
+    )
+
+
+def _state() -> tuple:
+    """What any write would change, on both databases."""
+    return (
+        list(
+            Order.objects.order_by("pk").values_list(
+                "pk", "version", "status", "privacy_state", "invoice_number", "tracking_number"
+            )
+        ),
+        Invoice.objects.count(),
+        OrderEvent.objects.count(),
+        list(PrivacyJob.objects.order_by("pk").values_list("pk", "state")),
+        list(NumberSequence.objects.values_list("name", "last_value")),
+        list(Customer.objects.order_by("pk").values_list("pk", "version", "first_name")),
+        CustomerEmail.objects.count(),
+        list(
+            Channel.objects.order_by("pk").values_list(
+                "pk", "name", "auto_anonymize", "auto_anonymize_days"
+            )
+        ),
+        ColdRecord.objects.count(),
+    )
+
+
+def _send(client, endpoint: Endpoint, world: World):
+    args, data = endpoint.request(world)
+    url = reverse(endpoint.name, args=args)
+    headers = {"HX-Request": "true"} if endpoint.htmx else {}
+    if endpoint.method == "POST":
+        return client.post(url, data, headers=headers)
+    return client.get(url, data, headers=headers)
+
+
+def test_the_table_covers_every_url_of_the_urlconf():
+    listed = {endpoint.name for endpoint in ENDPOINTS}
+
+    assert _url_names() - NO_PERMISSION == listed
+
+
+def test_the_table_names_only_permissions_that_exist(db):
+    existing = _names(Permission.objects.all())
+
+    for endpoint in ENDPOINTS:
+        assert set(endpoint.permissions) <= existing, endpoint
+
+
+def _denials():
+    for endpoint in ENDPOINTS:
+        for missing in endpoint.permissions:
+            yield pytest.param(endpoint, missing, id=f"{endpoint}-without-{missing}")
+
+
+@pytest.mark.parametrize(("endpoint", "missing"), list(_denials()))
+def test_without_one_of_its_permissions_it_is_refused_and_changes_nothing(
+    client, world, endpoint, missing
+):
+    app_label, codename = missing.split(".")
+    _login(
+        client,
+        "alles-ausser",
+        _merchant_permissions().exclude(content_type__app_label=app_label, codename=codename),
+    )
+    before = _state()
+
+    response = _send(client, endpoint, world)
+
+    assert response.status_code == 403
+    assert "Keine Berechtigung" in response.text
+    assert _state() == before
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=str)
+def test_anonymous_users_are_sent_to_the_login_and_change_nothing(client, world, endpoint):
+    before = _state()
+
+    response = _send(client, endpoint, world)
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+    assert _state() == before
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=str)
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_user_without_any_permission_gets_nothing_by_any_method(
+    client, nobody, world, endpoint, method
+):
+    client.force_login(nobody)
+    before = _state()
+
+    response = _send(client, Endpoint(endpoint.name, method, (), endpoint.request), world)
+
+    assert response.status_code in (403, 405)
+    assert _state() == before
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=str)
+def test_with_exactly_its_permissions_it_works(client, world, endpoint):
+    app_codenames = [name.split(".") for name in endpoint.permissions]
+    permissions = Permission.objects.none()
+    for app_label, codename in app_codenames:
+        permissions |= Permission.objects.filter(
+            content_type__app_label=app_label, codename=codename
+        )
+    _login(client, "genau-diese", permissions)
+    before = _state()
+
+    response = _send(client, endpoint, world)
+
+    assert response.status_code in (200, 302), response.status_code
+    if response.status_code == 302:
+        assert not response.url.startswith(reverse("login"))
+    if endpoint.writes:
+        assert _state() != before
+    else:
+        assert _state() == before
