@@ -350,7 +350,8 @@ LAYOUT = {
             "external_number", "customer_id", "billing_entry_id", "shipping_entry_id",
             "order_date", "payment_date", "invoice_date", "delivery_date", "status", "total",
             "currency", "payment_method", "buyer_email", "buyer_phone", "notes", "invoice_number",
-            "tracking_number", "restored_at", "privacy_job_id", "created_at", "version",
+            "tracking_number", "restored_at", "restore_failure", "restore_failed_at",
+            "privacy_job_id", "created_at", "version",
             *(f"billing_{name}" for name in ORDER_ADDRESS_FIELDS),
             *(f"shipping_{name}" for name in ORDER_ADDRESS_FIELDS)),
     Invoice: ("id", "order_id", "number", "issued_at", "content", "buyer"),
@@ -580,7 +581,8 @@ class DemoGenerator:
             order_date, _dt(paid), _dt(invoiced), _dt(delivered), status, total, "EUR",
             payment_method, buyer_email, buyer_phone,
             rng.choice(NOTES) if rng.random() < 0.07 else "",
-            None, _tracking_number(rng, kind) if delivered else "", None, None, _dt(created), 1,
+            None, _tracking_number(rng, kind) if delivered else "", None, "", None, None,
+            _dt(created), 1,
             *state.address_values[billing], *state.address_values[shipping],
         ]  # fmt: skip
         self.next_order_number += 1

@@ -276,8 +276,8 @@ def test_the_migration_gives_the_new_rights_to_roles_that_worked_orders(db):
     readers.permissions.set(permissions("orders.view_order"))
     clerk = UserFactory(username="direkt")
     clerk.user_permissions.set(permissions("orders.change_order"))
-    migration = importlib.import_module("orders.migrations.0012_write_permissions")
-    state_apps = MigrationLoader(connection).project_state(("orders", "0012_write_permissions"))
+    migration = importlib.import_module("orders.migrations.0014_write_permissions")
+    state_apps = MigrationLoader(connection).project_state(("orders", "0014_write_permissions"))
 
     # The function reads only the connection of the schema editor it is handed.
     migration.grant_to_existing_roles(state_apps.apps, SimpleNamespace(connection=connection))

@@ -52,7 +52,7 @@ def grant_to_existing_roles(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orders", "0011_invoice_hot_privacy_updates"),
+        ("orders", "0013_worker_heartbeat"),
         ("customers", "0004_personal_data_permission"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
