@@ -7,9 +7,10 @@ from django.utils.translation import ngettext
 
 from channels.forms import FORCED_POLICY_REASON
 from channels.models import AMAZON_FORCED_DAYS, Channel
+from customers.forms import ForgetsCardNumbersMixin
 
 
-class ChannelAdminForm(forms.ModelForm):
+class ChannelAdminForm(ForgetsCardNumbersMixin, forms.ModelForm):
     class Meta:
         model = Channel
         fields = ["name", "kind", "auto_anonymize", "auto_anonymize_days"]

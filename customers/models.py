@@ -4,7 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from customers.validators import reject_card_numbers
+from customers.payment_methods import PAYMENT_METHOD_VALUES, PaymentMethod
+from customers.validators import reject_card_numbers, reject_card_numbers_in_json
 
 #: What personal data is replaced with in the main database once it sits in cold storage.
 ANONYMIZED = "[Anonymisiert]"
@@ -61,8 +62,11 @@ class Customer(PrivacyFields):
         default=dict,
         blank=True,
         help_text=_("z. B. Affiliate-Code, Kostenstelle"),
+        validators=[reject_card_numbers_in_json],
     )
-    payment_method = models.CharField(_("Zahlungsart"), max_length=50, blank=True)
+    payment_method = models.CharField(
+        _("Zahlungsart"), max_length=50, blank=True, choices=PaymentMethod.choices
+    )
     psp_token = models.CharField(
         _("Zahlungs-Token (PSP)"),
         max_length=200,
@@ -90,6 +94,14 @@ class Customer(PrivacyFields):
         indexes = [
             models.Index(fields=["last_name", "first_name"]),
             models.Index(fields=["privacy_state"]),
+        ]
+        constraints = [
+            # The payment method is kept when the customer is anonymized: only a code of the
+            # list, whatever path writes it (bulk imports, raw SQL).
+            models.CheckConstraint(
+                condition=models.Q(payment_method__in=PAYMENT_METHOD_VALUES),
+                name="customer_payment_method_known",
+            )
         ]
 
     def __str__(self) -> str:

@@ -99,6 +99,8 @@ def _master_data_facts(customer: Customer) -> list[tuple[str, object, bool]]:
         value = getattr(customer, name)
         if name == "extra_fields":
             value = ", ".join(f"{key}: {item}" for key, item in (value or {}).items())
+        elif name == "payment_method":
+            value = customer.get_payment_method_display()
         # The payment method type is kept for bookkeeping; everything else is personal.
         masked = customer.is_anonymized and name != "payment_method"
         facts.append((field.verbose_name, value, masked))

@@ -172,7 +172,7 @@ class OrderEditForm(ForgetsCardNumbersMixin, forms.ModelForm):
         self.initial.setdefault("version", self.instance.version)
 
 
-class OrderShipForm(forms.Form):
+class OrderShipForm(ForgetsCardNumbersMixin, forms.Form):
     tracking_number = forms.CharField(
         label=_("Sendungsnummer"),
         max_length=Order._meta.get_field("tracking_number").max_length,
