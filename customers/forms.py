@@ -42,6 +42,9 @@ class ForgetsCardNumbersMixin:
         for name in refused:
             self._errors.pop(name, None)
             self.add_error(name, card_number_error())
+            if self.fields[name].widget.is_hidden:
+                # Pages show no errors of hidden fields: the form as a whole carries it.
+                self.add_error(None, card_number_error())
             if name in before:
                 setattr(self.instance, *before[name])
 
