@@ -7,6 +7,7 @@ from django.utils.translation import ngettext
 
 from channels.forms import FORCED_POLICY_REASON
 from channels.models import AMAZON_FORCED_DAYS, Channel
+from customers.admin import CardSafeSearchMixin
 from customers.forms import ForgetsCardNumbersMixin
 
 
@@ -31,7 +32,7 @@ class ChannelAdminForm(ForgetsCardNumbersMixin, forms.ModelForm):
 
 
 @admin.register(Channel)
-class ChannelAdmin(admin.ModelAdmin):
+class ChannelAdmin(CardSafeSearchMixin, admin.ModelAdmin):
     form = ChannelAdminForm
     list_display = ("name", "kind", "policy")
     list_filter = ("kind",)

@@ -20,12 +20,23 @@ from customers.models import (
     PrivacyState,
 )
 from customers.services import CustomerLockedError, customer_edit_refusal, customer_lock_for_edit
+from customers.views import refuse_card_numbers_in_query
 
 #: Set only by the privacy services (anonymize, restore, purge), never by hand.
 PRIVACY_FIELDS = ("privacy_state", "anonymized_at", "purge_on")
 
 
-class PersonalDataAdmin(admin.ModelAdmin):
+class CardSafeSearchMixin:
+    """The changelist's search (and filters) refuse a card number like every form: it is not
+    run, and the page does not show it again."""
+
+    def changelist_view(self, request, extra_context=None):
+        if refusal := refuse_card_numbers_in_query(request):
+            return refusal
+        return super().changelist_view(request, extra_context)
+
+
+class PersonalDataAdmin(CardSafeSearchMixin, admin.ModelAdmin):
     """Admin for a model holding personal data.
 
     A record with an anonymized piece is read-only (view permission only), and the admin log

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
+from django_htmx.http import HttpResponseClientRedirect
 
 from customers.forms import AddressFormSet, CustomerForm, EmailFormSet, PhoneFormSet, row_edits
 from customers.models import (
@@ -25,6 +26,7 @@ from customers.services import (
     customer_edit_refusal,
     customer_update,
 )
+from customers.validators import CARD_NUMBER_MESSAGE, contains_card_number
 from orders.models import Order
 
 PAGE_SIZE = 50
@@ -107,7 +109,30 @@ def _master_data_facts(customer: Customer) -> list[tuple[str, object, bool]]:
     return facts
 
 
-def customers_list(request: HttpRequest) -> TemplateResponse:
+def refuse_card_numbers_in_query(request: HttpRequest) -> HttpResponse | None:
+    """A search (GET parameters) is no way in for card data either: one holding a card number is
+    not run, and the page comes back without it – its search box, links and language switch
+    would repeat the URL – with the card-data message. None when there is none."""
+    refused = [
+        name
+        for name, values in request.GET.lists()
+        if any(contains_card_number(value) for value in values)
+    ]
+    if not refused:
+        return None
+    messages.error(request, CARD_NUMBER_MESSAGE)
+    params = request.GET.copy()
+    for name in refused:
+        del params[name]
+    url = f"{request.path}?{params.urlencode()}" if params else request.path
+    if getattr(request, "htmx", False):
+        return HttpResponseClientRedirect(url)  # the whole page, with the message
+    return redirect(url)
+
+
+def customers_list(request: HttpRequest) -> HttpResponse:
+    if refusal := refuse_card_numbers_in_query(request):
+        return refusal
     q = request.GET.get("q", "").strip()
     page = _page_number(request)
     customers, has_next = _overview_rows(q, page)

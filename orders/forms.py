@@ -45,7 +45,7 @@ class DateRangeMixin:
         return cleaned
 
 
-class OrderFilterForm(DateRangeMixin, forms.Form):
+class OrderFilterForm(ForgetsCardNumbersMixin, DateRangeMixin, forms.Form):
     """The list's filters, search, sorting and page; everything arrives as GET parameters."""
 
     q = forms.CharField(

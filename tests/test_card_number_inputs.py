@@ -3,6 +3,7 @@ rows, management commands – with the card-data message, nothing saved, and nev
 
 import importlib
 import io
+from urllib.parse import quote, quote_plus
 
 import pytest
 from django.core.management import call_command
@@ -31,6 +32,7 @@ def assert_refused_and_not_echoed(html: str, typed: str, digits: str) -> None:
     assert CARD_MESSAGE in html
     assert typed not in html
     assert digits not in html
+    assert quote_plus(typed) not in html and quote(typed) not in html  # nor in a link
 
 
 # --- the order page ------------------------------------------------------------------------
@@ -300,3 +302,40 @@ def test_commands_on_the_command_line_refuse_card_numbers_without_quoting_them(a
     assert CARD_MESSAGE in stderr.getvalue()
     assert "4111" not in stderr.getvalue() + stdout.getvalue()
     assert not PrivacyJob.objects.exists()
+
+
+# --- searches: not run with a card number, and not shown again -------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("url", "params"),
+    [
+        ("/orders/", {"q": "Karte 4111 1111 1111 1111", "status": "paid"}),
+        ("/orders/", {"date_from": "4111111111111111", "status": "paid"}),
+        ("/customers/", {"q": "4111-1111-1111-1111", "page": "2"}),
+        ("/admin/orders/order/", {"q": "4111 1111 1111 1111", "status": "paid"}),
+        ("/admin/customers/customer/", {"q": "4111 1111 1111 1111", "privacy_state": "active"}),
+        ("/admin/channels/channel/", {"q": "4111 1111 1111 1111", "kind": "shop"}),
+    ],
+)
+def test_searches_are_not_run_with_a_card_number_and_come_back_without_it(support, url, params):
+    kept = "&".join(f"{name}={value}" for name, value in params.items() if "4111" not in value)
+
+    response = support.get(url, params, follow=True)
+
+    # The page again without the card number (its links and language switch repeat the URL).
+    assert response.redirect_chain == [(f"{url}?{kept}", 302)]
+    html = response.content.decode()
+    assert CARD_MESSAGE in html
+    assert "4111" not in html
+
+
+@pytest.mark.django_db
+def test_a_live_search_with_a_card_number_reloads_the_page_without_it(logged_in):
+    response = logged_in.get(
+        "/orders/", {"q": "4111 1111 1111 1111"}, headers={"HX-Request": "true"}
+    )
+
+    assert response["HX-Redirect"] == "/orders/"
+    assert "4111" not in response.content.decode()
