@@ -8,9 +8,11 @@ from django.utils.translation import ngettext
 
 from channels.forms import FORCED_POLICY_REASON
 from channels.models import AMAZON_FORCED_DAYS, AMAZON_FORCED_MESSAGE, Channel
+from customers.admin import CardSafeSearchMixin
+from customers.forms import ForgetsCardNumbersMixin
 
 
-class ChannelAdminForm(forms.ModelForm):
+class ChannelAdminForm(ForgetsCardNumbersMixin, forms.ModelForm):
     class Meta:
         model = Channel
         fields = ["name", "kind", "auto_anonymize", "auto_anonymize_days"]
@@ -40,7 +42,7 @@ class ChannelAdminForm(forms.ModelForm):
 
 
 @admin.register(Channel)
-class ChannelAdmin(admin.ModelAdmin):
+class ChannelAdmin(CardSafeSearchMixin, admin.ModelAdmin):
     form = ChannelAdminForm
     list_display = ("name", "kind", "policy")
     list_filter = ("kind",)

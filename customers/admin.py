@@ -9,7 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from customers.forms import ForgetsCardNumbersMixin, reject_card_numbers_in_json
+from customers.forms import CardSafeModelForm, ForgetsCardNumbersMixin
 from customers.models import (
     ANONYMIZED,
     VIEW_PERSONAL_DATA,
@@ -22,12 +22,23 @@ from customers.models import (
 )
 from customers.services import CustomerLockedError, customer_edit_refusal, customer_lock_for_edit
 from customers.validators import validate_extra_fields
+from customers.views import refuse_card_numbers_in_query
 
 #: Set only by the privacy services (anonymize, restore, purge), never by hand.
 PRIVACY_FIELDS = ("privacy_state", "anonymized_at", "purge_on")
 
 
-class PersonalDataAdmin(admin.ModelAdmin):
+class CardSafeSearchMixin:
+    """The changelist's search (and filters) refuse a card number like every form: it is not
+    run, and the page does not show it again."""
+
+    def changelist_view(self, request, extra_context=None):
+        if refusal := refuse_card_numbers_in_query(request):
+            return refusal
+        return super().changelist_view(request, extra_context)
+
+
+class PersonalDataAdmin(CardSafeSearchMixin, admin.ModelAdmin):
     """Admin for a model holding personal data.
 
     Its pages show personal data, so every one of them takes customers.view_personal_data on
@@ -141,7 +152,10 @@ class PersonalDataAdmin(admin.ModelAdmin):
 
 
 class LockedParentInline:
-    """Inline rows follow their parent: read-only while the parent is locked."""
+    """Inline rows follow their parent: read-only while the parent is locked. Their forms refuse
+    card numbers like every other form, without echoing them."""
+
+    form = CardSafeModelForm
 
     def _parent_locked(self, request, obj) -> bool:
         parent_admin = self.admin_site._registry.get(self.parent_model)
@@ -171,7 +185,6 @@ class CustomerAdminForm(ForgetsCardNumbersMixin, forms.ModelForm):
     def clean_extra_fields(self):
         value = self.cleaned_data.get("extra_fields")
         validate_extra_fields(value)
-        reject_card_numbers_in_json(value)
         return value
 
     def clean(self):

@@ -5,7 +5,12 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from customers.validators import reject_card_numbers, validate_extra_fields
+from customers.payment_methods import PAYMENT_METHOD_VALUES, PaymentMethod
+from customers.validators import (
+    reject_card_numbers,
+    reject_card_numbers_in_json,
+    validate_extra_fields,
+)
 
 #: What personal data is replaced with in the main database once it sits in cold storage.
 ANONYMIZED = "[Anonymisiert]"
@@ -64,8 +69,11 @@ class Customer(PrivacyFields):
         default=dict,
         blank=True,
         help_text=_("z. B. Affiliate-Code, Kostenstelle"),
+        validators=[reject_card_numbers_in_json],
     )
-    payment_method = models.CharField(_("Zahlungsart"), max_length=50, blank=True)
+    payment_method = models.CharField(
+        _("Zahlungsart"), max_length=50, blank=True, choices=PaymentMethod.choices
+    )
     psp_token = models.CharField(
         _("Zahlungs-Token (PSP)"),
         max_length=200,
@@ -101,6 +109,14 @@ class Customer(PrivacyFields):
                 "view_personal_data",
                 _("Kann personenbezogene Daten sehen (Namen, Anschriften, E-Mail, Telefon)"),
             ),
+        ]
+        constraints = [
+            # The payment method is kept when the customer is anonymized: only a code of the
+            # list, whatever path writes it (bulk imports, raw SQL).
+            models.CheckConstraint(
+                condition=models.Q(payment_method__in=PAYMENT_METHOD_VALUES),
+                name="customer_payment_method_known",
+            )
         ]
 
     def __str__(self) -> str:

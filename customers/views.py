@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
+from django_htmx.http import HttpResponseClientRedirect
 
 from customers.forms import AddressFormSet, CustomerForm, EmailFormSet, PhoneFormSet, row_edits
 from customers.models import (
@@ -27,6 +28,7 @@ from customers.services import (
     customer_edit_refusal,
     customer_update,
 )
+from customers.validators import CARD_NUMBER_MESSAGE, contains_card_number
 from orders.models import Order
 
 PAGE_SIZE = 50
@@ -111,14 +113,39 @@ def _master_data_facts(customer: Customer) -> list[tuple[str, object, bool]]:
                 value = ", ".join(f"{key}: {item}" for key, item in value.items())
             else:
                 value = "" if value in (None, []) else str(value)
+        elif name == "payment_method":
+            value = customer.get_payment_method_display()
         # The payment method type is kept for bookkeeping; everything else is personal.
         masked = customer.is_anonymized and name != "payment_method"
         facts.append((field.verbose_name, value, masked))
     return facts
 
 
+def refuse_card_numbers_in_query(request: HttpRequest) -> HttpResponse | None:
+    """A search (GET parameters) is no way in for card data either: one holding a card number is
+    not run, and the page comes back without it – its search box, links and language switch
+    would repeat the URL – with the card-data message. None when there is none."""
+    refused = [
+        name
+        for name, values in request.GET.lists()
+        if any(contains_card_number(value) for value in values)
+    ]
+    if not refused:
+        return None
+    messages.error(request, CARD_NUMBER_MESSAGE)
+    params = request.GET.copy()
+    for name in refused:
+        del params[name]
+    url = f"{request.path}?{params.urlencode()}" if params else request.path
+    if getattr(request, "htmx", False):
+        return HttpResponseClientRedirect(url)  # the whole page, with the message
+    return redirect(url)
+
+
 @permission_required(VIEW_PERMISSIONS, raise_exception=True)
-def customers_list(request: HttpRequest) -> TemplateResponse:
+def customers_list(request: HttpRequest) -> HttpResponse:
+    if refusal := refuse_card_numbers_in_query(request):
+        return refusal
     q = request.GET.get("q", "").strip()
     page = _page_number(request)
     customers, has_next = _overview_rows(q, page)

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from channels.models import Channel
 from customers.models import Address, Customer, CustomerEmail, CustomerPhone, CustomerSource
+from customers.payment_methods import PaymentMethod
 from orders.invoicing import InvoiceLine, invoice_document
 from orders.models import (
     ORDER_ADDRESS_FIELDS,
@@ -280,14 +281,15 @@ VARIANTS = {
 }  # fmt: skip
 COLOURS = ("Schwarz", "Weiß", "Anthrazit", "Navy", "Salbei", "Rot")
 
-PAYMENT_METHODS = (  # label, token prefix ("" = no PSP token), weight
-    ("PayPal", "tok_", 36), ("Kreditkarte", "pm_", 20), ("SEPA-Lastschrift", "pm_", 12),
-    ("Klarna", "tok_", 14), ("Rechnung", "", 10), ("Vorkasse", "", 8),
+PAYMENT_METHODS = (  # method, token prefix ("" = no PSP token), weight
+    (PaymentMethod.PAYPAL, "tok_", 36), (PaymentMethod.CREDIT_CARD, "pm_", 20),
+    (PaymentMethod.DIRECT_DEBIT, "pm_", 12), (PaymentMethod.KLARNA, "tok_", 14),
+    (PaymentMethod.INVOICE, "", 10), (PaymentMethod.PREPAYMENT, "", 8),
 )  # fmt: skip
 _PAYMENT_CUM = list(accumulate(p[2] for p in PAYMENT_METHODS))
 MARKETPLACE_PAYMENT = {
-    Channel.Kind.AMAZON: "Amazon Payments",
-    Channel.Kind.EBAY: "eBay Zahlungsabwicklung",
+    Channel.Kind.AMAZON: PaymentMethod.AMAZON_PAY,
+    Channel.Kind.EBAY: PaymentMethod.EBAY,
 }
 
 NOTES = (
@@ -540,11 +542,13 @@ class DemoGenerator:
                 status = STATUSES[bisect(cum, rng.random() * cum[-1])]
                 break
         kind = channel.kind
-        payment_method = MARKETPLACE_PAYMENT.get(kind) or state.payment or "Rechnung"
+        payment_method = MARKETPLACE_PAYMENT.get(kind) or state.payment or PaymentMethod.INVOICE
         paid = invoiced = delivered = None
         if status != OrderStatus.NEW and (status != OrderStatus.CANCELLED or rng.random() < 0.3):
             wait = (
-                rng.uniform(1, 5) * DAY if payment_method == "Vorkasse" else rng.uniform(20, 1800)
+                rng.uniform(1, 5) * DAY
+                if payment_method == PaymentMethod.PREPAYMENT
+                else rng.uniform(20, 1800)
             )
             paid = min(ts + wait, now)
         if status in (OrderStatus.INVOICED, OrderStatus.SHIPPED, OrderStatus.ARCHIVED):

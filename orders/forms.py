@@ -59,7 +59,7 @@ class DateRangeMixin:
         return cleaned
 
 
-class OrderFilterForm(DateRangeMixin, forms.Form):
+class OrderFilterForm(ForgetsCardNumbersMixin, DateRangeMixin, forms.Form):
     """The list's filters, search, sorting and page; everything arrives as GET parameters."""
 
     q = forms.CharField(
@@ -188,7 +188,7 @@ class OrderEditForm(ForgetsCardNumbersMixin, forms.ModelForm):
         self.initial.setdefault("version", self.instance.version)
 
 
-class OrderShipForm(forms.Form):
+class OrderShipForm(ForgetsCardNumbersMixin, forms.Form):
     tracking_number = forms.CharField(
         label=_("Sendungsnummer"),
         max_length=Order._meta.get_field("tracking_number").max_length,

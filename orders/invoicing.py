@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from customers.payment_methods import payment_method_label
 from orders.models import ORDER_ADDRESS_FIELDS, ORDER_ADDRESS_ROLES, Invoice, OrderAddress
 from orders.privacy.fields import placeholder_for
 
@@ -189,7 +190,7 @@ class IssuedInvoice:
     order_date: datetime.datetime
     delivery_date: datetime.datetime | None
     currency: str
-    payment_method: str
+    payment_method: str  # as it reads (the code's label)
     items: list[InvoiceLine]
     tax_lines: list[TaxLine]
     net: Decimal
@@ -221,7 +222,7 @@ def issued_invoice(invoice: Invoice) -> IssuedInvoice:
         order_date=_datetime(content["order_date"]),
         delivery_date=_datetime(content["delivery_date"]),
         currency=content["currency"],
-        payment_method=content["payment_method"],
+        payment_method=payment_method_label(content["payment_method"]),
         items=[
             InvoiceLine(sku, title, quantity, Decimal(price), Decimal(rate))
             for sku, title, quantity, price, rate in content["items"]

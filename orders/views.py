@@ -18,6 +18,7 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from coldstorage.keys import KeyConfigurationError
 from customers.models import VIEW_PERSONAL_DATA, PrivacyState
+from customers.views import refuse_card_numbers_in_query
 from orders.forms import (
     DEFAULT_ORDER_LIST_SORT,
     OrderAddressForm,
@@ -74,6 +75,8 @@ def _sort_links(current: str) -> dict[str, dict[str, str]]:
 @permission_required("orders.view_order", raise_exception=True)
 @require_GET
 def orders_list(request: HttpRequest) -> HttpResponse:
+    if refusal := refuse_card_numbers_in_query(request):
+        return refusal
     form = OrderFilterForm(request.GET)
     if form.is_valid():
         filters = form.cleaned_data

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from channels.models import Channel
 from customers.models import Address, Customer, CustomerEmail, CustomerPhone, CustomerSource
+from customers.payment_methods import PaymentMethod
 from orders.models import Order, OrderAddress, OrderItem, OrderMessage, OrderStatus
 
 
@@ -41,7 +42,7 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     vat_id = ""
     birth_date = datetime.date(1985, 4, 12)
     extra_fields = factory.LazyFunction(lambda: {"Kostenstelle": "KST-1"})
-    payment_method = "paypal"
+    payment_method = PaymentMethod.PAYPAL
     psp_token = factory.Sequence(lambda n: f"tok_{n:08d}")
 
 
@@ -98,7 +99,7 @@ class OrderFactory(factory.django.DjangoModelFactory):
     status = OrderStatus.PAID
     total = Decimal("59.90")
     currency = "EUR"
-    payment_method = "paypal"
+    payment_method = PaymentMethod.PAYPAL
     buyer_email = factory.Sequence(lambda n: f"kaeufer{n}@example.de")
     buyer_phone = "+49 89 123456"
     notes = "Bitte klingeln"

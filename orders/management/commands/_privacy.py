@@ -3,10 +3,11 @@
 import datetime
 import sys
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 
 from coldstorage.keys import KeyConfigurationError
+from customers.management.base import CardSafeCommand
 from orders.models import PrivacyJob
 from orders.privacy.jobs import privacy_job_run
 from orders.privacy.selection import Selection, SelectionError, check_date_in_range
@@ -25,7 +26,7 @@ def _date(value: str) -> datetime.date:
     return day
 
 
-class PrivacyCommand(BaseCommand):
+class PrivacyCommand(CardSafeCommand):
     action = ""  # set by subclasses
 
     def add_arguments(self, parser):

@@ -3,12 +3,13 @@
 import datetime
 import sys
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from channels.models import Channel
 from coldstorage.keys import KeyConfigurationError
+from customers.management.base import CardSafeCommand
 from orders.models import PrivacyJob
 from orders.privacy.jobs import privacy_job_anonymize_due, privacy_job_run
 from orders.privacy.selection import Selection, SelectionError, check_date_in_range
@@ -40,7 +41,7 @@ def _day(value: str) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, timezone.localtime().time()))
 
 
-class Command(BaseCommand):
+class Command(CardSafeCommand):
     help = (
         "Anonymize the orders every channel's policy makes due (max(order date, last restore) "
         "+ X days), one job per channel, in the foreground with progress."

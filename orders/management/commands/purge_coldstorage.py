@@ -2,16 +2,17 @@
 
 import datetime
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
+from customers.management.base import CardSafeCommand
 from orders.models import PrivacyJob
 from orders.privacy.jobs import privacy_job_purge, privacy_job_run
 from orders.privacy.selection import SelectionError, check_date_in_range
 from orders.privacy.summary import summary_lines
 
 
-class Command(BaseCommand):
+class Command(CardSafeCommand):
     help = "Purge anonymized data whose purge date has come (--today YYYY-MM-DD to act as of it)."
 
     def add_arguments(self, parser):

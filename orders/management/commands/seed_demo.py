@@ -16,12 +16,13 @@ import re
 import time
 from contextlib import nullcontext
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.db.models import Count, F, Max
 from django.utils import timezone
 
 from channels.models import Channel
+from customers.management.base import CardSafeCommand
 from customers.models import Address, Customer, CustomerEmail, CustomerPhone, CustomerSource
 from orders.demo import DEMO_CHANNELS, LAYOUT, Batch, DemoChannel, DemoGenerator
 from orders.models import NumberSequence, Order, OrderEvent, OrderItem, OrderMessage
@@ -31,7 +32,7 @@ FIRST_CUSTOMER_NUMBER = 10001
 BULK_MIN_ORDERS = 50_000
 
 
-class Command(BaseCommand):
+class Command(CardSafeCommand):
     help = (
         "Creates realistic German demo data: the six demo channels, customers with addresses, "
         "orders with items, messages and history. Deterministic with --seed."
