@@ -92,7 +92,8 @@ def _without_ibans(text: str) -> str:
 
 def _candidates(text: str) -> Iterator[str]:
     """The digits of every stretch that could be a card number (13–19 digits, starting and ending
-    with a group of digits; a split one starting with a group of four)."""
+    with a group of digits; a split one starting with a group of four that does not follow
+    another group of four)."""
     for run in _DIGIT_RUN.finditer(text):
         groups = _DIGIT_GROUP.findall(run.group())
         after_plus = run.start() > 0 and text[run.start() - 1] == "+"
@@ -109,7 +110,10 @@ def _candidates(text: str) -> Iterator[str]:
                     break
                 if len(digits) < MIN_DIGITS:
                     continue
-                if last == first or len(groups[first]) == 4:
+                if last == first:
+                    yield digits
+                elif len(groups[first]) == 4 and (first == 0 or len(groups[first - 1]) != 4):
+                    # Not from the middle of a longer number printed in fours (USPS 9400 …).
                     yield digits
 
 

@@ -23,6 +23,7 @@ CARD_NUMBERS = [
     # What got through before: expiry dates, glued to text, other separators, other digits.
     "4111111111111111 12/28",
     "12/28 4111 1111 1111 1111 123",
+    "4111 1111 1111 1111 0928",
     "Karte4111111111111111",
     "4111111111111111Visa",
     "5500.0055.5555.5559",
@@ -71,6 +72,7 @@ NOT_CARD_NUMBERS = [
     "RE-2024-00042",
     "10115 Berlin, Hauptstraße 12",
     "4111 **** **** 1111",  # a masked card number is no card number
+    "9400 4111 1111 1111 1111 00",  # a longer number printed in fours (USPS)
 ]
 CARD_LIKE_BUT_NOT_CARDS = NOT_CARD_NUMBERS[NOT_CARD_NUMBERS.index("302-4111111-1000007") :][:5]
 
@@ -216,7 +218,8 @@ def luhn_valid_numbers(draw) -> str:
 @st.composite
 def grouped(draw, number: str, *, card_groupings_only: bool = False) -> str:
     """`number` as people write it: in one piece, in fours, 4-6-5 (Amex), or four digits and the
-    rest, split by one or more separators of any kind (mixed)."""
+    rest, split by one or more separators of any kind (mixed). `card_groupings_only`: no group
+    or run of groups but the whole is 13 digits or longer (for numbers that must pass)."""
     groupings = ["plain", "fours", "four_and_rest"]
     if len(number) == 15:
         groupings.append("amex")
@@ -225,6 +228,8 @@ def grouped(draw, number: str, *, card_groupings_only: bool = False) -> str:
         groups = [number]
     elif grouping == "four_and_rest":
         groups = [number[:4], number[4:]]
+        if card_groupings_only and len(groups[1]) >= 13:
+            groups = [number]  # the rest would be a candidate of its own
     elif grouping == "amex":
         groups = [number[:4], number[4:10], number[10:]]
     else:

@@ -171,3 +171,14 @@ def test_the_migrations_map_free_text_and_never_keep_a_card_number():
         "RE-6": "Tauschgeschäft",
         "RE-7": "",
     }
+
+
+@pytest.mark.django_db
+def test_the_read_only_customer_page_shows_the_label(logged_in):
+    customer = customer_with_data(payment_method=PaymentMethod.PREPAYMENT)
+
+    page = logged_in.get(f"/customers/{customer.pk}/")
+
+    assert page.status_code == 200
+    assert "Vorkasse/Überweisung" in page.text
+    assert "prepayment" not in page.text
