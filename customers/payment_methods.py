@@ -111,3 +111,18 @@ def payment_method_label(value: str) -> str:
     if value in PaymentMethod.values:
         return str(PaymentMethod(value).label)
     return value
+
+
+def free_text_to_codes(model, *, codes, batch: int = 1000) -> None:
+    """For data migrations: free-text payment methods of `model` (a historical model) become
+    codes – a known name (any case) its code, anything else, a card number above all, 'other'.
+    `codes`: the list as the migration knows it. Set-based: one UPDATE per code and batch."""
+    texts = model.objects.exclude(payment_method__in=codes).values_list("payment_method", flat=True)
+    by_code = {}
+    for text in texts.distinct().order_by():
+        by_code.setdefault(payment_method_for(text), []).append(text)
+    for code, group in by_code.items():
+        for start in range(0, len(group), batch):
+            model.objects.filter(payment_method__in=group[start : start + batch]).update(
+                payment_method=code
+            )

@@ -25,7 +25,8 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 
-from orders.models import PrivacyJob, WorkerHeartbeat
+from orders.models import WorkerHeartbeat
+from orders.privacy.jobs import stalled_jobs
 
 logger = logging.getLogger(__name__)
 
@@ -62,15 +63,11 @@ def worker_health(now: datetime.datetime | None = None) -> Health:
             f"no task ran for {int((now - beat).total_seconds())} s "
             f"(limit {settings.WORKER_STALL_SECONDS} s): the worker is stopped or frozen"
         )
-    lease = now - datetime.timedelta(seconds=settings.PRIVACY_JOB_LEASE_SECONDS)
-    jobs = PrivacyJob.objects.filter(state__in=(PrivacyJob.State.QUEUED, PrivacyJob.State.RUNNING))
-    stalled = list(jobs.filter(heartbeat_at__lt=lease).values_list("pk", flat=True)) + list(
-        jobs.filter(heartbeat_at__isnull=True, created_at__lt=lease).values_list("pk", flat=True)
-    )
+    stalled = sorted(stalled_jobs(now).values_list("pk", flat=True))
     if stalled:
         problems.append(
             f"privacy jobs without progress for over {settings.PRIVACY_JOB_LEASE_SECONDS} s: "
-            + ", ".join(f"#{pk}" for pk in sorted(stalled))
+            + ", ".join(f"#{pk}" for pk in stalled)
         )
     return Health(problems=problems, last_beat=beat)
 

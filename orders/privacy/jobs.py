@@ -606,18 +606,23 @@ def _with_failures(error: str, numbers: list[int]) -> str:
     return (error + "\n" + text).strip()[:4000]
 
 
+def stalled_jobs(now: datetime.datetime | None = None) -> QuerySet:
+    """Unfinished jobs whose worker stopped reporting, or that no worker ever started, for
+    longer than the lease."""
+    now = now or timezone.now()
+    stale = now - datetime.timedelta(seconds=settings.PRIVACY_JOB_LEASE_SECONDS)
+    return PrivacyJob.objects.filter(
+        state__in=(PrivacyJob.State.QUEUED, PrivacyJob.State.RUNNING)
+    ).filter(Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, created_at__lt=stale))
+
+
 def reconcile_jobs() -> list[int]:
     """Hands jobs whose worker stopped reporting (or that never started) to a new worker, and
     hands back the orders of finished restores that still hold some (`release_finished_restore`)."""
     from django_q.tasks import async_task
 
     release_finished_restores()
-    stale = timezone.now() - datetime.timedelta(seconds=settings.PRIVACY_JOB_LEASE_SECONDS)
-    job_ids = list(
-        PrivacyJob.objects.filter(state__in=(PrivacyJob.State.QUEUED, PrivacyJob.State.RUNNING))
-        .filter(Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, created_at__lt=stale))
-        .values_list("pk", flat=True)
-    )
+    job_ids = list(stalled_jobs().values_list("pk", flat=True))
     for job_id in job_ids:
         async_task(
             "orders.tasks.run_privacy_job",
