@@ -318,6 +318,34 @@ def cold_records_delete(*, kind: str, ids: Iterable[int]) -> int:
         return _delete(db, {kind: ids})
 
 
+def cold_statistics_refresh() -> bool:
+    """ANALYZEs the cold-storage table when it has changed by more than a tenth since its last
+    statistics (autovacuum's own rule), and says whether it did.
+
+    Restores and purges look records up by a few thousand ids per chunk. Right after a large
+    anonymization – before autovacuum came round, or where it is off – the planner still
+    believes the table as small as it was and scans every record of a kind per chunk instead of
+    probing the unique index: 62 ms instead of a few per chunk of 2,000 (measured), about 8 s of
+    a 100,000-order restore. Call it before such a job's chunks; it costs one catalogue read.
+    """
+    db = _db()
+    connection = connections[db]
+    if connection.vendor != "postgresql":
+        return False
+    table = ColdRecord._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT s.n_mod_since_analyze, greatest(c.reltuples, 0) FROM pg_stat_user_tables s "
+            "JOIN pg_class c ON c.oid = s.relid WHERE s.relname = %s",
+            [table],
+        )
+        row = cursor.fetchone()
+        if row is None or row[0] <= 50 + 0.1 * row[1]:
+            return False
+        cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+    return True
+
+
 def cold_records_existing(*, kind: str, ids: Iterable[int]) -> set[int]:
     ids = list(ids)
     if not ids:

@@ -30,7 +30,12 @@ from django.utils.translation import gettext as _
 from coldstorage.crypto import TamperedRecordError
 from coldstorage.keys import KeyConfigurationError
 from coldstorage.models import ColdRecord
-from coldstorage.services import cold_keyring, cold_records_existing, cold_transaction
+from coldstorage.services import (
+    cold_keyring,
+    cold_records_existing,
+    cold_statistics_refresh,
+    cold_transaction,
+)
 from customers.models import PrivacyState as S
 from orders.models import Order, OrderEvent, PrivacyJob, RestoreFailure
 from orders.privacy import lifecycle
@@ -490,6 +495,8 @@ def privacy_job_run(
         if job.kind == PrivacyJob.Kind.RESTORE and job.attempts > 1:
             # A previous run may have restored chunks but died before deleting their cold records.
             _finish_interrupted_restore(job, chunk_size)
+        if job.kind != PrivacyJob.Kind.ANONYMIZE:
+            cold_statistics_refresh()  # restores and purges look cold records up by id
         threads = _threads_for(job)
         if threads > 1:
             _run_parallel(job, owner, actor, chunk_size, progress, threads)
