@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from channels.models import Channel
 from customers.models import Address, Customer, CustomerEmail, CustomerPhone, CustomerSource
 from customers.payment_methods import PaymentMethod
-from orders.invoicing import InvoiceLine, invoice_document
+from orders.invoicing import InvoiceLine, invoice_content
 from orders.models import (
     ORDER_ADDRESS_FIELDS,
     Invoice,
@@ -606,10 +606,9 @@ class DemoGenerator:
             self._messages(rng, batch, order_id, row[6], state, ts)
 
     def _invoice(self, batch: Batch, row: list, items: list, issued_at: datetime.datetime) -> list:
-        """The order's invoice, frozen as the invoicing service freezes it (number: later)."""
-        address_columns = len(ORDER_ADDRESS_FIELDS)
-        addresses = row[len(row) - 2 * address_columns :]
-        content, buyer = invoice_document(
+        """The order's invoice, frozen as the invoicing service freezes it (number: later); it
+        prints the order's own addresses (buyer NULL)."""
+        content = invoice_content(
             order_number=row[4],
             external_number=row[6],
             order_date=row[10],
@@ -617,10 +616,8 @@ class DemoGenerator:
             currency=row[16],
             payment_method=row[17],
             items=[InvoiceLine(*item[2:]) for item in items],
-            billing=dict(zip(ORDER_ADDRESS_FIELDS, addresses[:address_columns], strict=True)),
-            shipping=dict(zip(ORDER_ADDRESS_FIELDS, addresses[address_columns:], strict=True)),
         )
-        invoice = [self.next_id(Invoice), row[0], None, issued_at, content, buyer]
+        invoice = [self.next_id(Invoice), row[0], None, issued_at, content, None]
         batch.rows[Invoice].append(invoice)
         return invoice
 

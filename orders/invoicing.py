@@ -1,8 +1,12 @@
 """Issued invoices as documents of their own: frozen when issued (GoBD), read back for printing.
 
-An invoice is written once, from the order as it stands when it is issued, and never again but
-by the privacy engine: anonymizing the order replaces the buyer's data in it (countries stay) and
-restoring brings it back. Editing the order, its items or the customer afterwards changes nothing.
+An invoice is written once, from the order as it stands when it is issued: `content` holds what
+it says apart from the buyer (seller, numbers, dates, items, totals). The buyer is the order's own
+billing and shipping address, by reference: `Invoice.buyer` is NULL while the invoice prints the
+order's addresses as they are (the billing address is locked once invoiced), and holds a role's
+address as printed once the order's address of that role changes (`Order.save` copies it there
+first). So an order's invoice keeps what it printed, and anonymizing or restoring an order touches
+its invoice only in the rare case that it holds an address of its own (countries stay).
 """
 
 import datetime
@@ -76,7 +80,7 @@ def _iso(value: datetime.datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def invoice_document(
+def invoice_content(
     *,
     order_number: int,
     external_number: str,
@@ -85,11 +89,9 @@ def invoice_document(
     currency: str,
     payment_method: str,
     items: Iterable[InvoiceLine],
-    billing: Mapping[str, str],
-    shipping: Mapping[str, str],
-) -> tuple[dict, dict]:
-    """What an invoice issued now says: (content, buyer) for `Invoice`. Plain values, so that
-    the demo seed freezes its invoices the same way as the invoicing service."""
+) -> dict:
+    """What an invoice issued now says apart from the buyer: `Invoice.content`. Plain values, so
+    that the demo seed freezes its invoices the same way as the invoicing service."""
     items = list(items)
     totals = order_invoice_totals(items=items)
     content = {
@@ -110,16 +112,12 @@ def invoice_document(
         ],
         "totals": [str(totals.net), str(totals.tax), str(totals.gross)],
     }
-    buyer = {
-        "billing": {name: billing[name] for name in ORDER_ADDRESS_FIELDS},
-        "shipping": {name: shipping[name] for name in ORDER_ADDRESS_FIELDS},
-    }
-    return content, buyer
+    return content
 
 
-def order_invoice_document(order, items: Iterable[InvoiceLine]) -> tuple[dict, dict]:
-    """`invoice_document` of an order as it stands (an Order, or the migration's historical one)."""
-    return invoice_document(
+def order_invoice_content(order, items: Iterable[InvoiceLine]) -> dict:
+    """`invoice_content` of an order as it stands (an Order, or a migration's historical one)."""
+    return invoice_content(
         order_number=order.number,
         external_number=order.external_number,
         order_date=order.order_date,
@@ -127,9 +125,22 @@ def order_invoice_document(order, items: Iterable[InvoiceLine]) -> tuple[dict, d
         currency=order.currency,
         payment_method=order.payment_method,
         items=items,
-        billing={name: getattr(order, f"billing_{name}") for name in ORDER_ADDRESS_FIELDS},
-        shipping={name: getattr(order, f"shipping_{name}") for name in ORDER_ADDRESS_FIELDS},
     )
+
+
+def order_invoice_document(order, items: Iterable[InvoiceLine]) -> tuple[dict, dict]:
+    """(content, buyer) with the buyer in full, as orders migration 0010 froze the invoices of
+    invoiced orders (0016 reduces the buyer to what differs from the order)."""
+    buyer = {role: _own_address(_columns(order), role) for role in ORDER_ADDRESS_ROLES}
+    return order_invoice_content(order, items), buyer
+
+
+def _columns(order) -> dict[str, str]:
+    return {
+        f"{role}_{name}": getattr(order, f"{role}_{name}")
+        for role in ORDER_ADDRESS_ROLES
+        for name in ORDER_ADDRESS_FIELDS
+    }
 
 
 def anonymized_buyer(buyer: Mapping) -> dict:
@@ -143,23 +154,16 @@ def anonymized_buyer(buyer: Mapping) -> dict:
     }
 
 
-def buyer_differences(buyer: Mapping, order_values: Mapping[str, str]) -> dict:
-    """What an invoice's buyer says beyond its order's own addresses (`billing_city` …, countries
-    included), for the order's cold record: per role None where the invoice printed the order's
-    address as it is (the usual case: a billing address is locked once invoiced), else the
-    address as printed. Half the record's size, and half the JSON work."""
-    return {
-        role: None if address == _own_address(order_values, role) else address
-        for role, address in buyer.items()
+def reduced_buyer(buyer: Mapping | None, order_values: Mapping[str, str]) -> dict | None:
+    """What `Invoice.buyer` stores of a buyer given in full (or with None for "the order's"):
+    the roles whose address differs from the order's own (`billing_city` …, countries
+    included), None when none does."""
+    reduced = {
+        role: address
+        for role, address in (buyer or {}).items()
+        if address is not None and address != _own_address(order_values, role)
     }
-
-
-def buyer_from_differences(differences: Mapping, order_values: Mapping[str, str]) -> dict:
-    """The invoice's buyer again, from `buyer_differences` and the order's restored addresses."""
-    return {
-        role: _own_address(order_values, role) if address is None else address
-        for role, address in differences.items()
-    }
+    return reduced or None
 
 
 def _own_address(order_values: Mapping[str, str], role: str) -> dict:
@@ -205,12 +209,11 @@ def _datetime(value: str | None) -> datetime.datetime | None:
 
 
 def issued_invoice(invoice: Invoice) -> IssuedInvoice:
-    content, buyer = invoice.content, invoice.buyer
+    """The invoice as issued; the roles it prints by reference are its order's addresses."""
+    content, buyer = invoice.content, invoice.buyer or {}
     net, tax, gross = (Decimal(value) for value in content["totals"])
     addresses = {
-        role: OrderAddress(
-            **{name: buyer.get(role, {}).get(name, "") for name in ORDER_ADDRESS_FIELDS}
-        )
+        role: OrderAddress(**buyer[role]) if role in buyer else OrderAddress.of(invoice.order, role)
         for role in ORDER_ADDRESS_ROLES
     }
     return IssuedInvoice(

@@ -252,6 +252,46 @@ class Order(PrivacyFields):
                         {field: _("Die Adresse gehört nicht zum Kunden dieser Bestellung.")}
                     )
 
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and self.invoice_number:
+            self._keep_invoiced_addresses(kwargs.get("update_fields"))
+        super().save(*args, **kwargs)
+
+    def _keep_invoiced_addresses(self, update_fields) -> None:
+        """An issued invoice prints the order's own addresses by reference (Invoice.buyer lacks
+        the role) until one changes: then the address as printed is copied into the invoice
+        first, so that the invoice stays as it was issued (GoBD). One query when nothing else
+        is saved than addresses of an uninvoiced kind; the privacy engine's bulk writes of
+        placeholders and restored values change both alike and do not come here."""
+        roles = [
+            role
+            for role in ORDER_ADDRESS_ROLES
+            if update_fields is None
+            or any(f"{role}_{name}" in update_fields for name in ORDER_ADDRESS_FIELDS)
+        ]
+        invoices = [
+            invoice
+            for invoice in Invoice.objects.filter(order_id=self.pk).only("pk", "buyer")
+            if any(role not in (invoice.buyer or {}) for role in roles)
+        ]
+        if not invoices:
+            return
+        stored = (
+            Order.objects.filter(pk=self.pk)
+            .values(*(f"{role}_{name}" for role in roles for name in ORDER_ADDRESS_FIELDS))
+            .first()
+        )
+        if stored is None:
+            return
+        for invoice in invoices:
+            buyer = dict(invoice.buyer or {})
+            for role in roles:
+                printed = {name: stored[f"{role}_{name}"] for name in ORDER_ADDRESS_FIELDS}
+                if role not in buyer and printed != OrderAddress.of(self, role).as_dict():
+                    buyer[role] = printed
+            if buyer != (invoice.buyer or {}):
+                Invoice.objects.filter(pk=invoice.pk).update(buyer=buyer)
+
     def ensure_personal_data_available(self) -> None:
         """Guard for every action that needs personal data (edit, invoice, ship, documents, email)."""
         if self.privacy_state != PrivacyState.ACTIVE:
@@ -336,8 +376,11 @@ class OrderAddress:
 class Invoice(models.Model):
     """An issued invoice exactly as it was issued (GoBD): later edits of the order, its items or
     the customer never change it. `content` holds what it says apart from the buyer (seller,
-    numbers, dates, items, totals: no personal data); `buyer` holds the buyer's addresses, which
-    move into the order's cold record when the order is anonymized (countries stay)."""
+    numbers, dates, items, totals: no personal data). The buyer is the order's own addresses by
+    reference: `buyer` is NULL while the invoice prints them as they are, and holds a role's
+    address as printed ({"shipping": {...}}) once the order's changed (`Order.save`). Only such
+    an address moves into the order's cold record when the order is anonymized (countries stay);
+    the rest is anonymized with the order's own columns (orders.invoicing)."""
 
     order = models.OneToOneField(
         Order, on_delete=models.CASCADE, related_name="invoice", verbose_name=_("Bestellung")
@@ -345,10 +388,20 @@ class Invoice(models.Model):
     number = models.CharField(_("Rechnungsnummer"), max_length=30, unique=True)
     issued_at = models.DateTimeField(_("ausgestellt am"))
     content = models.JSONField(_("Inhalt"), default=dict)
-    buyer = models.JSONField(_("Rechnungsempfänger"), default=dict)
+    buyer = models.JSONField(
+        _("Rechnungsempfänger, wo abweichend"), null=True, blank=True, default=None
+    )
 
     class Meta:
         ordering = ["-issued_at", "-id"]
+        indexes = [
+            # The privacy engine reads the few invoices that hold an address of their own.
+            models.Index(
+                fields=["order"],
+                condition=models.Q(buyer__isnull=False),
+                name="invoice_own_buyer_idx",
+            )
+        ]
         verbose_name = _("Rechnung")
         verbose_name_plural = _("Rechnungen")
 

@@ -10,7 +10,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from orders import history
-from orders.invoicing import InvoiceLine, order_invoice_document
+from orders.invoicing import InvoiceLine, order_invoice_content
 from orders.models import (
     ORDER_ADDRESS_FIELDS,
     Invoice,
@@ -197,16 +197,14 @@ def order_create_invoice(*, order: Order, actor: AbstractBaseUser | None) -> Ord
     now = timezone.now()
     order.invoice_number = _next_invoice_number(timezone.localtime(now).year)
     order.invoice_date = now
-    content, buyer = order_invoice_document(
+    content = order_invoice_content(
         order,
         [
             InvoiceLine(item.sku, item.title, item.quantity, item.unit_price, item.tax_rate)
             for item in order.items.all()
         ],
     )
-    Invoice.objects.create(
-        order=order, number=order.invoice_number, issued_at=now, content=content, buyer=buyer
-    )
+    Invoice.objects.create(order=order, number=order.invoice_number, issued_at=now, content=content)
     _event(
         order=order,
         actor=actor,

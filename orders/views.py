@@ -216,6 +216,7 @@ def order_invoice(request: HttpRequest, pk: int) -> HttpResponse:
     if invoice is None:
         messages.warning(request, _("Für diese Bestellung wurde noch keine Rechnung erstellt."))
         return redirect("orders:detail", pk=order.pk)
+    invoice.order = order  # it prints the order's own addresses where it holds none
     return TemplateResponse(
         request, "orders/invoice.html", {"order": order, "invoice": issued_invoice(invoice)}
     )

@@ -38,12 +38,7 @@ from customers.models import (
 )
 from customers.models import PrivacyState as S
 from orders import history
-from orders.invoicing import (
-    anonymized_buyer,
-    buyer_differences,
-    buyer_from_differences,
-    restored_buyer,
-)
+from orders.invoicing import anonymized_buyer, reduced_buyer, restored_buyer
 from orders.models import (
     Invoice,
     Order,
@@ -180,20 +175,20 @@ def anonymize_chunk(
         order_payloads = {
             row[0]: {"l": ORDER_RECORD_LAYOUT, "v": list(row[5:-2]), "m": []} for row in active
         }
-        rows_by_id = {row[0]: row for row in active}
         for order_id, pk, *values in OrderMessage.objects.filter(
             order_id__in_ids=set(active_ids)
         ).values_list("order_id", "pk", *MESSAGE_FIELDS):
             order_payloads[order_id]["m"].append([pk, *values])
-        # An issued invoice's buyer goes with the order (its countries stay in the invoice).
+        # An issued invoice prints the order's own addresses, anonymized with the order's
+        # columns; the few that hold an address as printed (changed since) take it along
+        # (its countries stay in the invoice).
         invoices = list(
-            Invoice.objects.filter(order_id__in_ids=set(active_ids)).values_list(
-                "order_id", "pk", "buyer"
-            )
+            Invoice.objects.filter(
+                order_id__in_ids=set(active_ids), buyer__isnull=False
+            ).values_list("order_id", "pk", "buyer")
         )
         for order_id, pk, buyer in invoices:
-            own = dict(zip((*ORDER_FIELDS, *COUNTRY_FIELDS), rows_by_id[order_id][5:], strict=True))
-            order_payloads[order_id]["b"] = [pk, buyer_differences(buyer, own)]
+            order_payloads[order_id]["b"] = [pk, buyer]
 
         # An order's own addresses are order columns (ORDER_FIELDS): they go with the order.
         # Address-book entries whose every order is now anonymized go too (SPEC 6); orders of
@@ -548,26 +543,30 @@ def _restored_order_values(
 def _restored_invoice_buyers(
     rows: list[tuple], order_payloads: dict[int, dict], order_values: dict[int, dict]
 ) -> list[tuple]:
-    """(invoice id, buyer) of the orders' invoices (`rows`: the restore's order rows). Records
-    hold what the buyer said beyond the order's own addresses ("b"); records written before
-    that hold the whole buyer ("i"). An invoice frozen by the migration of an order that was
-    already anonymized then has neither: it gets the order's restored addresses, which are
-    what it printed."""
-    result, legacy = [], []
+    """(invoice id, buyer) of the orders' invoices that hold an address of their own (`rows`:
+    the restore's order rows); the others print the restored order's addresses.
+
+    Records hold such an invoice's addresses as printed ("b": [invoice id, {role: address}]).
+    Older ones say None for a role printed as the order's, or hold the whole buyer ("i"); an
+    invoice frozen by orders migration 0010 of an order that was anonymized already is in
+    neither and printed the addresses restored now. Each is reduced to what `Invoice.buyer`
+    stores today (`reduced_buyer`): NULL where nothing differs."""
+    result, legacy = [], {}
     for row in rows:
         pk, payload = row[0], order_payloads[row[0]]
-        if stored := payload.get("b"):
+        stored = payload.get("b") or payload.get("i")
+        if stored or _written_before_own_addresses(payload["f"]):
             own = {**order_values[pk], **dict(zip(COUNTRY_FIELDS, row[-2:], strict=True))}
-            result.append((stored[0], buyer_from_differences(stored[1], own)))
-        elif stored := payload.get("i"):
-            result.append(tuple(stored))
-        elif _written_before_own_addresses(payload["f"]):
-            legacy.append(pk)
+            if stored:
+                result.append((stored[0], reduced_buyer(stored[1], own)))
+            else:
+                legacy[pk] = own
     if legacy:
         for invoice_id, order_id, buyer in Invoice.objects.filter(
-            order_id__in_ids=set(legacy)
+            order_id__in_ids=set(legacy), buyer__isnull=False
         ).values_list("pk", "order_id", "buyer"):
-            result.append((invoice_id, restored_buyer(buyer, order_values[order_id])))
+            own = legacy[order_id]
+            result.append((invoice_id, reduced_buyer(restored_buyer(buyer, own), own)))
     return result
 
 

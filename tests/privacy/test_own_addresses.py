@@ -110,19 +110,24 @@ def test_editing_an_order_address_changes_neither_the_entry_nor_other_orders(use
 
 
 def test_an_invoice_that_printed_another_delivery_address_restores_as_printed(user):
-    """The cold record holds an invoice's buyer only where it differs from the order's own
-    addresses: here the delivery address, changed after invoicing."""
+    """An invoice prints its order's addresses by reference until one changes: then it keeps
+    the address as printed, which alone goes into the order's cold record."""
     order = OrderFactory(billing_entry=AddressFactory(**PERSONAL))
     OrderItemFactory(order=order)
     order_create_invoice(order=order, actor=user)
-    Order.objects.filter(pk=order.pk).update(shipping_city="Wiesbaden", shipping_street="Ring")
+    assert Invoice.objects.get(order=order).buyer is None
+    order = fresh(order)
+    order.shipping_city, order.shipping_street = "Wiesbaden", "Ring"
+    order.save()
+    assert Invoice.objects.get(order=order).buyer["shipping"]["city"] == "Mainz"
 
     anonymize(order)
 
     record = cold_records_load(kind=ColdRecord.Kind.ORDER, ids=[order.pk])[order.pk]
-    invoice_id, differences = record["b"]
-    assert differences["billing"] is None
-    assert differences["shipping"]["city"] == "Mainz"
+    invoice_id, printed = record["b"]
+    assert set(printed) == {"shipping"}
+    assert printed["shipping"]["street"] == "Kastanienallee"
+    assert Invoice.objects.get(pk=invoice_id).buyer["shipping"]["city"] == ANONYMIZED
     restore(order)
     invoice = issued_invoice(Invoice.objects.get(pk=invoice_id))
     assert (invoice.billing.city, invoice.shipping.city) == ("Mainz", "Mainz")
@@ -130,16 +135,47 @@ def test_an_invoice_that_printed_another_delivery_address_restores_as_printed(us
     assert fresh(order).shipping_city == "Wiesbaden"
 
 
-def test_records_holding_the_whole_invoice_buyer_restore_it(user):
-    """Records written before the buyer was reduced to its differences ("i": the whole buyer)."""
+def test_an_invoice_without_addresses_of_its_own_is_left_alone(user):
+    """The usual case: the invoice prints the order's addresses, so anonymizing and restoring
+    the order write nothing into it."""
     order = OrderFactory(billing_entry=AddressFactory(**PERSONAL))
     OrderItemFactory(order=order)
     order_create_invoice(order=order, actor=user)
-    buyer = Invoice.objects.get(order=order).buyer
+
     anonymize(order)
     record = cold_records_load(kind=ColdRecord.Kind.ORDER, ids=[order.pk])[order.pk]
-    invoice_id, _differences = record.pop("b")
-    record["i"] = [invoice_id, buyer]
+    assert "b" not in record
+    invoice = Invoice.objects.select_related("order").get(order=order)
+    assert invoice.buyer is None
+    assert issued_invoice(invoice).billing.city == ANONYMIZED
+    restore(order)
+    invoice = Invoice.objects.select_related("order").get(order=order)
+    assert invoice.buyer is None
+    assert issued_invoice(invoice).billing.last_name == "Schumacher"
+
+
+@pytest.mark.parametrize("layout", ["whole", "differences"])
+def test_older_records_of_an_invoice_buyer_restore_it(user, layout):
+    """Records written before invoices printed their order's addresses by reference hold the
+    whole buyer ("i") or the differences with None for "the order's" ("b"): a restore brings
+    back what the invoice printed, and the invoice prints the order's addresses again."""
+    order = OrderFactory(billing_entry=AddressFactory(**PERSONAL))
+    OrderItemFactory(order=order)
+    order_create_invoice(order=order, actor=user)
+    whole = {role: _address(fresh(order), role) for role in ("billing", "shipping")}
+    anonymize(order)
+    invoice = Invoice.objects.get(order=order)
+    Invoice.objects.filter(pk=invoice.pk).update(
+        buyer={
+            role: {n: v if n == "country" else ANONYMIZED for n, v in a.items()}
+            for role, a in whole.items()
+        }
+    )
+    record = cold_records_load(kind=ColdRecord.Kind.ORDER, ids=[order.pk])[order.pk]
+    if layout == "whole":
+        record["i"] = [invoice.pk, whole]
+    else:
+        record["b"] = [invoice.pk, {"billing": None, "shipping": None}]
     order = fresh(order)
     cold_records_store(
         items=[(ColdRecord.Kind.ORDER, order.pk, record)],
@@ -149,7 +185,34 @@ def test_records_holding_the_whole_invoice_buyer_restore_it(user):
 
     restore(order)
 
-    assert Invoice.objects.get(pk=invoice_id).buyer == buyer
+    invoice = Invoice.objects.select_related("order").get(pk=invoice.pk)
+    assert invoice.buyer is None
+    assert issued_invoice(invoice).billing.as_dict() == whole["billing"]
+
+
+def test_the_migration_keeps_of_an_invoice_buyer_what_differs_from_its_order(user):
+    """orders 0016: invoices stored their buyer in full; equal to the order's addresses it
+    becomes NULL, a changed delivery address stays as printed."""
+    same, moved = (OrderFactory(billing_entry=AddressFactory(**PERSONAL)) for _ in range(2))
+    for order in (same, moved):
+        OrderItemFactory(order=order)
+        order_create_invoice(order=order, actor=user)
+        Invoice.objects.filter(order=order).update(
+            buyer={role: _address(fresh(order), role) for role in ("billing", "shipping")}
+        )
+    Order.objects.filter(pk=moved.pk).update(shipping_city="Wiesbaden")
+
+    module = importlib.import_module("orders.migrations.0016_invoice_buyer_by_reference")
+    with connection.schema_editor() as editor:
+        module.buyers_by_reference(apps, editor)
+
+    assert Invoice.objects.get(order=same).buyer is None
+    kept = Invoice.objects.get(order=moved).buyer
+    assert set(kept) == {"shipping"} and kept["shipping"]["city"] == "Mainz"
+
+
+def _address(order, role) -> dict:
+    return {name: getattr(order, f"{role}_{name}") for name in ORDER_ADDRESS_FIELDS}
 
 
 def _migration():
@@ -231,7 +294,9 @@ def test_orders_anonymized_before_the_migration_restore_unchanged(at):
         assert order.billing_address.as_dict() == billing
         assert order.shipping_address.as_dict() == shipping
     assert fresh(own).city == "Bonn"
-    assert issued_invoice(Invoice.objects.get(order=old_own)).billing.city == "Bonn"
+    invoice = Invoice.objects.get(order=old_own)
+    assert invoice.buyer is None  # printed what the order shows again
+    assert issued_invoice(invoice).billing.city == "Bonn"
     assert not ColdRecord.objects.exists()
 
 
