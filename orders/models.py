@@ -253,22 +253,25 @@ class Order(PrivacyFields):
                     )
 
     def save(self, *args, **kwargs) -> None:
-        if self.pk is not None and self.invoice_number:
+        if self.pk is not None:
             self._keep_invoiced_addresses(kwargs.get("update_fields"))
         super().save(*args, **kwargs)
 
     def _keep_invoiced_addresses(self, update_fields) -> None:
         """An issued invoice prints the order's own addresses by reference (Invoice.buyer lacks
         the role) until one changes: then the address as printed is copied into the invoice
-        first, so that the invoice stays as it was issued (GoBD). One query when nothing else
-        is saved than addresses of an uninvoiced kind; the privacy engine's bulk writes of
-        placeholders and restored values change both alike and do not come here."""
+        first, so that the invoice stays as it was issued (GoBD). Every invoice of the order
+        counts, also one cancelled meanwhile: one query for an order without one, none for a
+        save of other fields. The privacy engine's bulk writes of placeholders and restored
+        values change order and invoice alike and do not come here."""
         roles = [
             role
             for role in ORDER_ADDRESS_ROLES
             if update_fields is None
             or any(f"{role}_{name}" in update_fields for name in ORDER_ADDRESS_FIELDS)
         ]
+        if not roles:
+            return
         invoices = [
             invoice
             for invoice in Invoice.objects.filter(order_id=self.pk).only("pk", "buyer")
