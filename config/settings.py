@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "orders",
     "coldstorage",
     "automation",
+    "documents",
     "axes",
 ]
 
@@ -281,5 +282,8 @@ LOGGING = {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "INFO"},
+        # WeasyPrint (documents) reports every rendering step at INFO, also while it imports.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }

@@ -14,5 +14,6 @@ urlpatterns = [
     path("customers/", include("customers.urls")),
     path("settings/channels/", include("channels.urls")),
     path("settings/automation/", include("automation.urls")),
+    path("", include("documents.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -33,6 +33,14 @@ def invoice(number: str) -> dict:
     return {"invoice": number}
 
 
+def invoice_cancelled(number: str, *, cancellation: str) -> dict:
+    return {"invoice": number, "cancellation": cancellation}
+
+
+def delivery_note(number: str) -> dict:
+    return {"delivery_note": number}
+
+
 def privacy(*, job_id: int | None, restorable_until: datetime.date | None = None) -> dict:
     params = {}
     if job_id is not None:
@@ -64,6 +72,10 @@ def event_detail(params: Mapping) -> str:
         parts.append(_("Geändert: %s") % "; ".join(_change_labels(changed)))
     if number := params.get("invoice"):
         parts.append(_("Rechnung %s") % number)
+    if number := params.get("cancellation"):
+        parts.append(_("Stornorechnung %s") % number)
+    if number := params.get("delivery_note"):
+        parts.append(_("Lieferschein %s") % number)
     if failure := params.get("failure"):
         label = RestoreFailure(failure).label if failure in RestoreFailure.values else failure
         parts.append(_("Grund: %s") % label)

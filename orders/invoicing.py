@@ -20,7 +20,8 @@ from orders.privacy.fields import placeholder_for
 
 CENT = Decimal("0.01")
 
-#: The seller as printed until the company settings exist (Einstellungen → Firma).
+#: The seller of invoices frozen before the company settings existed (Einstellungen → Firma),
+#: and of the demo seed's.
 SELLER_PLACEHOLDER = {
     "name": "[Name Ihres Unternehmens]",
     "lines": "[Straße Hausnummer] · [PLZ Ort] · [USt-IdNr.]",
@@ -89,13 +90,15 @@ def invoice_content(
     currency: str,
     payment_method: str,
     items: Iterable[InvoiceLine],
+    seller: Mapping | None = None,
 ) -> dict:
     """What an invoice issued now says apart from the buyer: `Invoice.content`. Plain values, so
-    that the demo seed freezes its invoices the same way as the invoicing service."""
+    that the demo seed freezes its invoices the same way as the invoicing service. `seller`:
+    the company settings' (documents.models.CompanySettings.seller)."""
     items = list(items)
     totals = order_invoice_totals(items=items)
     content = {
-        "seller": SELLER_PLACEHOLDER,
+        "seller": dict(seller) if seller is not None else SELLER_PLACEHOLDER,
         "order_number": order_number,
         "external_number": external_number,
         "order_date": _iso(order_date),
@@ -115,7 +118,9 @@ def invoice_content(
     return content
 
 
-def order_invoice_content(order, items: Iterable[InvoiceLine]) -> dict:
+def order_invoice_content(
+    order, items: Iterable[InvoiceLine], *, seller: Mapping | None = None
+) -> dict:
     """`invoice_content` of an order as it stands (an Order, or a migration's historical one)."""
     return invoice_content(
         order_number=order.number,
@@ -125,6 +130,7 @@ def order_invoice_content(order, items: Iterable[InvoiceLine]) -> dict:
         currency=order.currency,
         payment_method=order.payment_method,
         items=items,
+        seller=seller,
     )
 
 

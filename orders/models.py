@@ -385,8 +385,10 @@ class Invoice(models.Model):
     an address moves into the order's cold record when the order is anonymized (countries stay);
     the rest is anonymized with the order's own columns (orders.invoicing)."""
 
-    order = models.OneToOneField(
-        Order, on_delete=models.CASCADE, related_name="invoice", verbose_name=_("Bestellung")
+    # Several per order once one is cancelled (a correction is a cancellation and a new one);
+    # the order's `invoice_number` names the one in force.
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="invoices", verbose_name=_("Bestellung")
     )
     number = models.CharField(_("Rechnungsnummer"), max_length=30, unique=True)
     issued_at = models.DateTimeField(_("ausgestellt am"))
@@ -465,6 +467,8 @@ class OrderEvent(models.Model):
         EDITED = "edited", _("Bestellung bearbeitet")
         STATUS_CHANGED = "status_changed", _("Status geändert")
         INVOICED = "invoiced", _("Rechnung erstellt")
+        INVOICE_CANCELLED = "invoice_cancelled", _("Rechnung storniert")
+        DELIVERY_NOTE = "delivery_note", _("Lieferschein erstellt")
         SHIPPED = "shipped", _("Versendet")
         ANONYMIZED = "anonymized", _("Kundendaten anonymisiert")
         RESTORE_REQUESTED = "restore_requested", _("Wiederherstellung angefordert")

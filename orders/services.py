@@ -14,7 +14,6 @@ from orders.invoicing import InvoiceLine, order_invoice_content
 from orders.models import (
     ORDER_ADDRESS_FIELDS,
     Invoice,
-    NumberSequence,
     Order,
     OrderEvent,
     OrderStatus,
@@ -177,34 +176,39 @@ def _refuse_if_cancelled(order: Order, action: str) -> None:
         )
 
 
-def _next_invoice_number(year: int) -> str:
-    sequence, _created = NumberSequence.objects.select_for_update().get_or_create(
-        name=f"invoice-{year}"
-    )
-    sequence.last_value += 1
-    sequence.save(update_fields=["last_value"])
-    return f"RE-{year}-{sequence.last_value:05d}"
+def _invoice_lines(order: Order) -> list[InvoiceLine]:
+    return [
+        InvoiceLine(item.sku, item.title, item.quantity, item.unit_price, item.tax_rate)
+        for item in order.items.all()
+    ]
 
 
 @transaction.atomic
 def order_create_invoice(*, order: Order, actor: AbstractBaseUser | None) -> Order:
-    """Issues the invoice: the next invoice number, and the invoice frozen as it reads now
-    (orders.invoicing). An invoiced order keeps the invoice it has."""
+    """Issues the invoice: the next number of the company settings, the invoice frozen as it
+    reads now with the seller from the settings (orders.invoicing), and its PDF made once and
+    stored (documents). An invoiced order keeps the invoice it has."""
+    from documents.services import (
+        company_for_documents,
+        company_take_invoice_number,
+        document_store,
+    )
+
     order = _lock_order(order)
     if order.invoice_number:
         return order
     _refuse_if_cancelled(order, _("berechnet"))
+    company = company_for_documents()
     now = timezone.now()
-    order.invoice_number = _next_invoice_number(timezone.localtime(now).year)
+    order.invoice_number = company_take_invoice_number(company, year=timezone.localtime(now).year)
     order.invoice_date = now
-    content = order_invoice_content(
-        order,
-        [
-            InvoiceLine(item.sku, item.title, item.quantity, item.unit_price, item.tax_rate)
-            for item in order.items.all()
-        ],
+    content = order_invoice_content(order, _invoice_lines(order), seller=company.seller())
+    invoice = Invoice.objects.create(
+        order=order, number=order.invoice_number, issued_at=now, content=content
     )
-    Invoice.objects.create(order=order, number=order.invoice_number, issued_at=now, content=content)
+    document_store(
+        order=order, invoice=invoice, kind="invoice", number=invoice.number, issued_at=now
+    )
     _event(
         order=order,
         actor=actor,
@@ -215,6 +219,84 @@ def order_create_invoice(*, order: Order, actor: AbstractBaseUser | None) -> Ord
         _set_status(order=order, actor=actor, status=OrderStatus.INVOICED)
     _save(order, ["invoice_number", "invoice_date", "status"])
     return order
+
+
+@transaction.atomic
+def order_cancel_invoice(*, order: Order, actor: AbstractBaseUser | None) -> Order:
+    """Cancels the invoice in force with a cancellation invoice (Stornorechnung: its own number,
+    every amount negated, the cancelled invoice named). The invoice itself stays as issued; the
+    order has no invoice in force afterwards, so its billing address may be corrected and a new
+    invoice issued."""
+    from documents.services import (
+        company_for_documents,
+        company_take_invoice_number,
+        current_invoice,
+        document_store,
+    )
+
+    order = _lock_order(order)
+    invoice = current_invoice(order)
+    if invoice is None:
+        raise OrderRuleError(
+            _("Bestellung %(number)s hat keine Rechnung, die storniert werden könnte.")
+            % {"number": order.number},
+            code="no_invoice",
+        )
+    company = company_for_documents()
+    now = timezone.now()
+    number = company_take_invoice_number(company, year=timezone.localtime(now).year)
+    document_store(
+        order=order,
+        invoice=invoice,
+        kind="cancellation",
+        number=number,
+        issued_at=now,
+        cancelled=invoice.number,
+    )
+    _event(
+        order=order,
+        actor=actor,
+        kind=OrderEvent.Kind.INVOICE_CANCELLED,
+        params=history.invoice_cancelled(invoice.number, cancellation=number),
+    )
+    order.invoice_number = None
+    order.invoice_date = None
+    if order.status == OrderStatus.INVOICED:
+        back = OrderStatus.PAID if order.payment_date else OrderStatus.NEW
+        _set_status(order=order, actor=actor, status=back)
+    _save(order, ["invoice_number", "invoice_date", "status"])
+    return order
+
+
+@transaction.atomic
+def order_create_delivery_note(*, order: Order, actor: AbstractBaseUser | None):
+    """The delivery note (Lieferschein): shipping address and items, no prices; made once."""
+    from documents.models import Document
+    from documents.services import company_for_documents, delivery_note_number, document_store
+
+    order = _lock_order(order)
+    existing = order.documents.filter(kind=Document.Kind.DELIVERY_NOTE).first()
+    if existing is not None:
+        return existing
+    _refuse_if_cancelled(order, _("versendet"))
+    company = company_for_documents()
+    now = timezone.now()
+    content = order_invoice_content(order, _invoice_lines(order), seller=company.seller())
+    number = delivery_note_number(order)
+    # Printed from an unsaved invoice-shaped record (the order's addresses by reference): a
+    # delivery note is no invoice.
+    sheet = Invoice(order=order, number=number, issued_at=now, content=content)
+    document = document_store(
+        order=order, invoice=None, kind="delivery_note", number=number, issued_at=now, sheet=sheet
+    )
+    _event(
+        order=order,
+        actor=actor,
+        kind=OrderEvent.Kind.DELIVERY_NOTE,
+        params=history.delivery_note(number),
+    )
+    _save(order, [])
+    return document
 
 
 @transaction.atomic

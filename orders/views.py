@@ -210,11 +210,25 @@ def order_invoice_create(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def order_invoice(request: HttpRequest, pk: int) -> HttpResponse:
     """The invoice as it was issued. For an anonymized order it shows the placeholder where the
-    buyer's data was (the bookkeeping facts stay)."""
+    buyer's data was (the bookkeeping facts stay). The invoice in force: a cancelled one is
+    among the order's stored documents (PDF), with its cancellation."""
     order = _get_order(pk)
-    invoice = Invoice.objects.filter(order=order).first()
+    invoice = (
+        Invoice.objects.filter(order=order, number=order.invoice_number).first()
+        if order.invoice_number
+        else None
+    )
     if invoice is None:
-        messages.warning(request, _("Für diese Bestellung wurde noch keine Rechnung erstellt."))
+        if Invoice.objects.filter(order=order).exists():
+            messages.warning(
+                request,
+                _(
+                    "Die Rechnung dieser Bestellung wurde storniert. Rechnung und Stornorechnung "
+                    "finden Sie unter „Dokumente“."
+                ),
+            )
+        else:
+            messages.warning(request, _("Für diese Bestellung wurde noch keine Rechnung erstellt."))
         return redirect("orders:detail", pk=order.pk)
     invoice.order = order  # it prints the order's own addresses where it holds none
     return TemplateResponse(

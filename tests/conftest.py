@@ -80,7 +80,13 @@ def merchant(db):
     user = UserFactory(username="haendler")
     user.user_permissions.set(
         Permission.objects.filter(
-            content_type__app_label__in=["orders", "customers", "channels", "automation"]
+            content_type__app_label__in=[
+                "orders",
+                "customers",
+                "channels",
+                "automation",
+                "documents",
+            ]
         )
     )
     return user
@@ -141,3 +147,28 @@ def console_log():
     previous = handler.setStream(stream)
     yield stream
     handler.setStream(previous)
+
+
+COMPANY = {
+    "name": "Muster Handel GmbH",
+    "street": "Hauptstraße 5",
+    "postcode": "10115",
+    "city": "Berlin",
+    "country": "DE",
+    "email": "rechnung@muster-handel.example",
+    "vat_id": "DE123456789",
+    "tax_number": "27/123/45678",
+    "bank_name": "Musterbank",
+    "iban": "DE89370400440532013000",
+    "bic": "COBADEFFXXX",
+    "footer": "Geschäftsführer: Max Muster · Amtsgericht Berlin HRB 12345",
+}
+
+
+@pytest.fixture
+def company(db):
+    """Filled company settings (Einstellungen → Firma): what issuing documents needs."""
+    from documents.models import CompanySettings
+
+    CompanySettings.objects.update_or_create(pk=1, defaults=COMPANY)
+    return CompanySettings.load()

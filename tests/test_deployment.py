@@ -110,7 +110,7 @@ _INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
 
 
 @pytest.mark.django_db(databases=["default", "coldstorage"])
-def test_signed_in_pages_are_not_stored_and_keep_to_the_csp(merchant_client, merchant):
+def test_signed_in_pages_are_not_stored_and_keep_to_the_csp(merchant_client, merchant, company):
     from orders.services import order_create_invoice
     from tests.customers.edit_form import customer_with_data
 

@@ -153,6 +153,8 @@ POST_ACTIONS = {
     "orders:anonymize",
     "orders:restore",
     "orders:invoice_create",
+    "documents:invoice_cancel",
+    "documents:delivery_note",
     "logout",
     "admin:logout",
     "set_language",
@@ -192,7 +194,7 @@ def _object_for(name: str, world) -> int | str | None:
     """The id a URL's path parameter takes for an existing object (None: not a model page)."""
     if name.startswith("orders:privacy_job"):
         return world["job"].pk
-    if name.startswith("orders:"):
+    if name.startswith(("orders:", "documents:")):
         return world["order"].pk
     if name.startswith("customers:"):
         return world["customer"].pk

@@ -19,6 +19,7 @@ from django.utils import timezone
 from channels.models import Channel
 from coldstorage.models import ColdRecord
 from customers.models import Customer, CustomerEmail, PrivacyState
+from documents.models import CompanySettings, Document
 from orders.models import Invoice, NumberSequence, Order, OrderEvent, PrivacyJob
 from orders.privacy.jobs import privacy_job_anonymize
 from orders.privacy.selection import Selection
@@ -33,11 +34,11 @@ from tests.factories import (
     UserFactory,
 )
 
-pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
+pytestmark = [pytest.mark.django_db(databases=BOTH_DATABASES), pytest.mark.usefixtures("company")]
 
 #: URLs that need no permission: logging in and out, the language, the start page's redirect.
 NO_PERMISSION = {"home", "login", "logout", "set_language"}
-MERCHANT_APPS = ("orders", "customers", "channels", "automation")
+MERCHANT_APPS = ("orders", "customers", "channels", "automation", "documents")
 VIEW_ORDER = "orders.view_order"
 CUSTOMER_PAGES = ("customers.view_customer", "customers.view_personal_data")
 
@@ -94,6 +95,23 @@ def _range(world: World) -> tuple[tuple, dict]:
         "range-date_from": (today - datetime.timedelta(days=30)).isoformat(),
         "range-date_to": today.isoformat(),
     }
+
+
+def _company_form(world: World) -> tuple[tuple, dict]:
+    from tests.conftest import COMPANY
+
+    company = CompanySettings.load()
+    return (), {
+        **COMPANY,
+        "name": "Umbenannt GmbH",
+        "invoice_number_format": company.invoice_number_format,
+        "next_invoice_number": str(company.next_invoice_number),
+        "version": str(company.version),
+    }
+
+
+def _document(world: World) -> tuple[tuple, dict]:
+    return (world.invoiced.pk, Document.objects.get(order=world.invoiced).pk), {}
 
 
 def _channel_form(world: World) -> tuple[tuple, dict]:
@@ -192,6 +210,29 @@ ENDPOINTS = (
     ),
     Endpoint("channels:edit", "GET", ("channels.change_channel",), _channel_form),
     Endpoint("channels:edit", "POST", ("channels.change_channel",), _channel_form, writes=True),
+    Endpoint("documents:company", "GET", ("documents.view_companysettings",)),
+    Endpoint(
+        "documents:company",
+        "POST",
+        ("documents.view_companysettings", "documents.change_companysettings"),
+        _company_form,
+        writes=True,
+    ),
+    Endpoint("documents:pdf", "GET", (VIEW_ORDER, "customers.view_personal_data"), _document),
+    Endpoint(
+        "documents:invoice_cancel",
+        "POST",
+        ("orders.issue_invoice",),
+        lambda w: ((w.invoiced.pk,), {}),
+        writes=True,
+    ),
+    Endpoint(
+        "documents:delivery_note",
+        "POST",
+        ("orders.ship_order",),
+        lambda w: ((w.active.pk,), {}),
+        writes=True,
+    ),
 )
 
 
@@ -275,6 +316,8 @@ def _state() -> tuple:
         OrderEvent.objects.count(),
         list(PrivacyJob.objects.order_by("pk").values_list("pk", "state")),
         list(NumberSequence.objects.values_list("name", "last_value")),
+        list(CompanySettings.objects.values_list("version", "next_invoice_number", "name")),
+        Document.objects.count(),
         list(Customer.objects.order_by("pk").values_list("pk", "version", "first_name")),
         CustomerEmail.objects.count(),
         list(

@@ -23,7 +23,7 @@ from tests.factories import (
     UserFactory,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("company")]
 
 NOTE = "Keine Berechtigung für personenbezogene Daten"
 PERSONAL = (

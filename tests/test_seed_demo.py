@@ -17,7 +17,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
-from django.db.models import CharField, Count, F, JSONField, Sum, TextField
+from django.db.models import CharField, Count, F, JSONField, Max, Sum, TextField
 from django.utils import timezone
 
 from channels.models import AMAZON_FORCED_DAYS, Channel
@@ -349,7 +349,7 @@ def test_setup_demo_is_idempotent(fast_passwords):
 def test_setup_demo_groups_have_the_right_permissions(fast_passwords):
     setup_demo()
     merchant_permissions = Permission.objects.filter(
-        content_type__app_label__in=["orders", "customers", "channels", "automation"]
+        content_type__app_label__in=["orders", "customers", "channels", "automation", "documents"]
     )
 
     def codenames(group: str) -> set[str]:
@@ -378,15 +378,36 @@ def test_setup_demo_groups_have_the_right_permissions(fast_passwords):
         "orders.issue_invoice",
         "orders.ship_order",
         "customers.view_personal_data",
+        "documents.change_companysettings",
     } <= staff
+
+
+def test_setup_demo_fills_the_company_settings_and_numbers_after_the_seeded_invoices(
+    fast_passwords,
+):
+    from documents.models import CompanySettings
+
+    CompanySettings.objects.update_or_create(pk=1, defaults={"name": "Eigene Firma GmbH"})
+    setup_demo(orders=40)
+
+    company = CompanySettings.load()
+    assert company.name == "Eigene Firma GmbH"  # what the merchant filled in stays
+    assert company.missing_fields() == []
+    highest = NumberSequence.objects.filter(name__startswith="invoice-").aggregate(
+        m=Max("last_value")
+    )["m"]
+    assert highest and company.next_invoice_number == highest + 1
 
 
 def test_the_bookkeeping_group_reads_without_personal_data(fast_passwords):
     setup_demo()
     bookkeeper = get_user_model().objects.get(username="buchhaltung")
 
-    assert bookkeeper.has_perms(["orders.view_order", "channels.view_channel"])
+    assert bookkeeper.has_perms(
+        ["orders.view_order", "channels.view_channel", "documents.view_companysettings"]
+    )
     for write_or_personal in (
+        "documents.change_companysettings",
         "customers.view_personal_data",
         "customers.view_customer",
         "orders.change_order",

@@ -45,7 +45,10 @@ def freeze_invoices(apps, schema_editor):
     Order = apps.get_model("orders", "Order")
     OrderItem = apps.get_model("orders", "OrderItem")
     Invoice = apps.get_model("orders", "Invoice")
-    orders = Order.objects.filter(invoice_number__isnull=False, invoice__isnull=True)
+    # Orders without an invoice row (a subquery: the reverse name changed in 0017).
+    orders = Order.objects.filter(invoice_number__isnull=False).exclude(
+        pk__in=Invoice.objects.values("order_id")
+    )
     after = 0
     while True:
         batch = list(orders.filter(pk__gt=after).order_by("pk")[:2000])

@@ -37,6 +37,7 @@ from customers.models import (
     CustomerSource,
 )
 from customers.models import PrivacyState as S
+from documents.privacy import put_back_documents, take_documents
 from orders import history
 from orders.invoicing import anonymized_buyer, reduced_buyer, restored_buyer
 from orders.models import (
@@ -188,7 +189,15 @@ def anonymize_chunk(
             ).values_list("order_id", "pk", "buyer")
         )
         for order_id, pk, buyer in invoices:
-            order_payloads[order_id]["b"] = [pk, buyer]
+            # An order has several invoices once one was cancelled: the first as "b", the
+            # others as "bx" (records from before hold "b" only).
+            payload = order_payloads[order_id]
+            if "b" in payload:
+                payload.setdefault("bx", []).append([pk, buyer])
+            else:
+                payload["b"] = [pk, buyer]
+        # The stored PDFs (documents) go into the record too: "d".
+        take_documents(order_payloads)
 
         # An order's own addresses are order columns (ORDER_FIELDS): they go with the order.
         # Address-book entries whose every order is now anonymized go too (SPEC 6); orders of
@@ -437,6 +446,7 @@ def restore_chunk(
             MESSAGE_FIELDS,
             [tuple(message) for pk in good_ids for message in order_payloads[pk]["m"]],
         )
+        put_back_documents(good_ids, order_payloads)
         bulk_write_rows(
             Address,
             ADDRESS_FIELDS,
@@ -558,7 +568,8 @@ def _restored_invoice_buyers(
         if stored or _written_before_own_addresses(payload["f"]):
             own = {**order_values[pk], **dict(zip(COUNTRY_FIELDS, row[-2:], strict=True))}
             if stored:
-                result.append((stored[0], reduced_buyer(stored[1], own)))
+                for invoice_id, buyer in (stored, *payload.get("bx", ())):
+                    result.append((invoice_id, reduced_buyer(buyer, own)))
             else:
                 legacy[pk] = own
     if legacy:

@@ -12,7 +12,7 @@ from tests.factories import ChannelFactory, OrderFactory, UserFactory
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True, databases=["default", "coldstorage"])
-def test_list_selection_and_invoice_work_without_inline_script(page: Page, live_server):
+def test_list_selection_and_invoice_work_without_inline_script(page: Page, live_server, company):
     user = UserFactory(username="haendlerin")
     user.user_permissions.set(Permission.objects.filter(content_type__app_label="orders"))
     channel = ChannelFactory(name="Eigener Shop")

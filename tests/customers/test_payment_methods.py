@@ -85,7 +85,7 @@ def test_the_customer_page_refuses_free_text(merchant_client):
 
 
 @pytest.mark.django_db
-def test_the_order_page_and_the_invoice_show_the_label(logged_in):
+def test_the_order_page_and_the_invoice_show_the_label(logged_in, company):
     order = OrderFactory(payment_method=PaymentMethod.PREPAYMENT)
 
     page = logged_in.get(reverse("orders:detail", args=[order.pk]))
@@ -97,7 +97,7 @@ def test_the_order_page_and_the_invoice_show_the_label(logged_in):
 
 
 @pytest.mark.django_db
-def test_an_invoice_issued_before_the_list_prints_its_own_text(logged_in):
+def test_an_invoice_issued_before_the_list_prints_its_own_text(logged_in, company):
     order = OrderFactory()
     logged_in.post(reverse("orders:invoice_create", args=[order.pk]))
     invoice = Invoice.objects.get(order=order)

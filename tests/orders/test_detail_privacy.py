@@ -17,7 +17,7 @@ from orders.services import order_ship
 from tests.factories import OrderFactory, UserFactory
 from tests.privacy.conftest import BOTH, anonymize, fresh, restore
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("company")]
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 

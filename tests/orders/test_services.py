@@ -6,11 +6,11 @@ import pytest
 from django.utils import timezone
 
 from customers.models import Address, PrivacyState
+from documents.models import CompanySettings
 from orders.invoicing import issued_invoice, order_invoice_totals
 from orders.models import (
     ORDER_ADDRESS_FIELDS,
     Invoice,
-    NumberSequence,
     Order,
     OrderAddress,
     OrderEvent,
@@ -26,7 +26,7 @@ from orders.services import (
 )
 from tests.factories import OrderFactory, OrderItemFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("company")]
 
 
 def _address_data(address: OrderAddress, **changes) -> dict:
@@ -184,7 +184,7 @@ def test_a_cancelled_order_is_neither_invoiced_nor_shipped(user):
     assert order.invoice_number is None
     assert order.tracking_number == ""
     assert not Invoice.objects.exists()
-    assert not NumberSequence.objects.exists()
+    assert CompanySettings.load().next_invoice_number == 1  # no number taken
 
 
 def test_shipping_again_asks_before_it_replaces_the_tracking_number(user):
@@ -211,16 +211,32 @@ def test_it_numbers_invoices_sequentially(user):
 
     assert first.invoice_number == f"RE-{year}-00001"
     assert second.invoice_number == f"RE-{year}-00002"
-    assert NumberSequence.objects.get(name=f"invoice-{year}").last_value == 2
+    assert CompanySettings.load().next_invoice_number == 3
 
 
-def test_it_continues_an_existing_sequence(user):
+def test_it_continues_with_the_next_number_of_the_company_settings(user):
     year = timezone.localdate().year
-    NumberSequence.objects.create(name=f"invoice-{year}", last_value=41)
+    CompanySettings.objects.filter(pk=1).update(
+        next_invoice_number=42, invoice_number_format="{year}/{number}"
+    )
 
     order = order_create_invoice(order=OrderFactory(), actor=user)
 
-    assert order.invoice_number == f"RE-{year}-00042"
+    assert order.invoice_number == f"{year}/42"
+    assert CompanySettings.load().next_invoice_number == 43
+
+
+def test_it_refuses_a_next_number_that_was_issued_before_and_takes_none(user):
+    year = timezone.localdate().year
+    order_create_invoice(order=OrderFactory(), actor=user)
+    CompanySettings.objects.filter(pk=1).update(next_invoice_number=1)
+    order = OrderFactory()
+
+    with pytest.raises(OrderRuleError, match=f"RE-{year}-00001 ist bereits vergeben"):
+        order_create_invoice(order=order, actor=user)
+
+    assert Order.objects.get(pk=order.pk).invoice_number is None
+    assert CompanySettings.load().next_invoice_number == 1
 
 
 def test_it_returns_the_existing_invoice_when_invoicing_twice(user):
@@ -231,7 +247,7 @@ def test_it_returns_the_existing_invoice_when_invoicing_twice(user):
 
     assert again.invoice_number == number
     assert again.invoice_date == invoiced_at
-    assert NumberSequence.objects.get().last_value == 1
+    assert CompanySettings.load().next_invoice_number == 2
     assert order.events.filter(kind=OrderEvent.Kind.INVOICED).count() == 1
 
 
@@ -295,7 +311,7 @@ def test_it_refuses_actions_on_orders_without_personal_data(user, state, action)
     assert order.tracking_number == ""
     assert order.status == OrderStatus.PAID
     assert not order.events.exists()
-    assert not NumberSequence.objects.exists()
+    assert CompanySettings.load().next_invoice_number == 1  # no number taken
 
 
 def test_it_sums_net_tax_and_gross_per_tax_rate():

@@ -21,7 +21,10 @@ from orders.services import order_create_invoice
 from tests.factories import AddressFactory, CustomerFactory, OrderFactory, OrderItemFactory
 from tests.privacy.conftest import BOTH, anonymize, fresh, restore
 
-pytestmark = pytest.mark.django_db(transaction=True, databases=BOTH)
+pytestmark = [
+    pytest.mark.django_db(transaction=True, databases=BOTH),
+    pytest.mark.usefixtures("company"),
+]
 
 PERSONAL = {
     "first_name": "Jürgen",

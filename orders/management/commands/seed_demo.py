@@ -236,7 +236,10 @@ def _write_batch(batch: Batch) -> None:
 
 
 def _reserve_invoice_numbers(counts: dict[int, int]) -> dict[int, int]:
-    """Advances the "invoice-<year>" sequences, so later invoices continue after the seeded ones."""
+    """Advances the "invoice-<year>" sequences, and the company settings' next invoice number
+    past the highest of them, so later invoices continue after the seeded ones."""
+    from documents.models import CompanySettings
+
     first = {}
     for year in sorted(counts):
         sequence, _created = NumberSequence.objects.select_for_update().get_or_create(
@@ -245,6 +248,12 @@ def _reserve_invoice_numbers(counts: dict[int, int]) -> dict[int, int]:
         first[year] = sequence.last_value + 1
         NumberSequence.objects.filter(pk=sequence.pk).update(
             last_value=F("last_value") + counts[year]
+        )
+    if counts:
+        highest = max(first[year] + counts[year] - 1 for year in counts)
+        CompanySettings.load(for_update=True)
+        CompanySettings.objects.filter(pk=1, next_invoice_number__lte=highest).update(
+            next_invoice_number=highest + 1
         )
     return first
 

@@ -1,7 +1,7 @@
 """setup_demo: makes a local installation usable on every start (bin/start); quick when already done.
 
 Ensures a cold-storage key, the "Händler", "Mitarbeiter" and "Buchhaltung" groups, the demo logins,
-the schedules and, on an empty database, demo orders.
+the demo company settings (where empty), the schedules and, on an empty database, demo orders.
 """
 
 from pathlib import Path
@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from coldstorage import keys
+from documents.models import CompanySettings
 from orders.models import Order
 
 try:
@@ -20,12 +21,27 @@ try:
 except ImportError:
     ensure_schedules = None
 
-MERCHANT_APPS = ("orders", "customers", "channels", "automation")
+MERCHANT_APPS = ("orders", "customers", "channels", "automation", "documents")
 MERCHANT_GROUP = "Händler"
 STAFF_GROUP = "Mitarbeiter"
 #: Looks at orders, invoices and channels; changes nothing and sees no personal data.
 BOOKKEEPING_GROUP = "Buchhaltung"
-BOOKKEEPING_APPS = ("orders", "channels")
+BOOKKEEPING_APPS = ("orders", "channels", "documents")
+#: The demo's seller: example data (the IBAN is the well-known test IBAN of the Commerzbank).
+DEMO_COMPANY = {
+    "name": "Demo Handel GmbH",
+    "street": "Beispielstraße 1",
+    "postcode": "10115",
+    "city": "Berlin",
+    "email": "rechnung@demo-handel.example",
+    "phone": "030 1234567",
+    "vat_id": "DE123456789",
+    "tax_number": "30/123/45678",
+    "bank_name": "Commerzbank",
+    "iban": "DE89370400440532013000",
+    "bic": "COBADEFFXXX",
+    "footer": "Demo-Daten · Amtsgericht Berlin-Charlottenburg HRB 000000",
+}
 # A local demo only: production has no demo logins (bin/start is not how it is run).
 # Username, password, group, staff and superuser (sees the support admin), what it is for.
 DEMO_LOGINS = (
@@ -70,6 +86,7 @@ class Command(BaseCommand):
         self._ensure_key()
         groups = self._ensure_groups()
         self._ensure_logins(groups)
+        self._ensure_company()
         if ensure_schedules is not None:
             ensure_schedules()
         if orders > 0 and not Order.objects.exists():
@@ -101,6 +118,15 @@ class Command(BaseCommand):
                 "local key file."
             )
         )
+
+    def _ensure_company(self) -> None:
+        """The demo's seller (Einstellungen → Firma), so that invoices can be issued; fields a
+        merchant filled in stay as they are."""
+        company = CompanySettings.load()
+        empty = {name: value for name, value in DEMO_COMPANY.items() if not getattr(company, name)}
+        if empty:
+            CompanySettings.objects.filter(pk=1).update(**empty)
+            self.stdout.write("Demo company settings filled in (Einstellungen → Firma).")
 
     def _ensure_groups(self) -> dict[str, Group]:
         permissions = Permission.objects.filter(content_type__app_label__in=MERCHANT_APPS)
