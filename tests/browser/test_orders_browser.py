@@ -14,7 +14,7 @@ from tests.factories import ChannelFactory, OrderFactory, OrderItemFactory, User
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True, databases=["default", "coldstorage"])
-def test_it_filters_opens_and_invoices_an_order(page: Page, live_server):
+def test_it_filters_opens_and_invoices_an_order(page: Page, live_server, company):
     user = UserFactory(username="haendlerin")
     user.user_permissions.set(permissions(*CLERK_PERMISSIONS))
     amazon = ChannelFactory(name="Amazon DE", kind="amazon")
