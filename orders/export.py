@@ -1,0 +1,447 @@
+"""The CSV export of orders (SPEC 10): streamed chunk by chunk, anonymized data as [Anonymisiert],
+personal columns only for those who may see them, text cells safe from formula injection, and a
+signed marker on every row that a later import can check (`export_marker_state`).
+
+Reads are set-based: per chunk of ~2,000 orders (keyset on the primary key) one query for the
+orders with their channel's name (a join) and one for their items, whatever the number of orders;
+memory stays that of one chunk. The view, `manage.py export_orders` and the benchmark all write
+through `order_export_lines`, so they produce the same bytes.
+"""
+
+import csv
+import datetime
+import hashlib
+import hmac
+import io
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import DecimalField, F, QuerySet, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import ANONYMIZED, PrivacyState
+from customers.payment_methods import PaymentMethod
+from orders.invoicing import included_tax
+from orders.models import Order, OrderItem, OrderStatus
+
+logger = logging.getLogger(__name__)
+
+#: Orders read per query: large enough that the per-query cost vanishes, small enough that a
+#: chunk's rows and items stay a few megabytes.
+CHUNK_SIZE = 2000
+#: "excel": German Excel (semicolon, BOM, decimal comma, dd.mm.yyyy, CRLF); "plain": comma,
+#: UTF-8 without BOM, decimal point, ISO dates, LF.
+DIALECTS = ("excel", "plain")
+
+#: The first characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
+_FORMULA_STARTS = frozenset("=+-@\t\r")
+
+# --- Columns -------------------------------------------------------------------------------
+
+_ORDER_COLUMNS = (
+    _("Bestellnummer"),
+    _("Externe Bestellnummer"),
+    _("Kanal"),
+    _("Auftragsdatum"),
+    _("Status"),
+    _("Zahlungsart"),
+    _("Rechnungsnummer"),
+    _("Rechnungsdatum"),
+    _("Lieferdatum"),
+)
+#: The personal columns: (the order's field, header). Written out, so that makemessages sees them.
+PERSONAL_COLUMNS = (
+    ("buyer_email", _("E-Mail")),
+    ("billing_company", _("Rechnung Firma")),
+    ("billing_first_name", _("Rechnung Vorname")),
+    ("billing_last_name", _("Rechnung Nachname")),
+    ("billing_street", _("Rechnung Straße")),
+    ("billing_house_number", _("Rechnung Hausnummer")),
+    ("billing_line2", _("Rechnung Adresszusatz")),
+    ("billing_postcode", _("Rechnung PLZ")),
+    ("billing_city", _("Rechnung Ort")),
+    ("shipping_company", _("Lieferung Firma")),
+    ("shipping_first_name", _("Lieferung Vorname")),
+    ("shipping_last_name", _("Lieferung Nachname")),
+    ("shipping_street", _("Lieferung Straße")),
+    ("shipping_house_number", _("Lieferung Hausnummer")),
+    ("shipping_line2", _("Lieferung Adresszusatz")),
+    ("shipping_postcode", _("Lieferung PLZ")),
+    ("shipping_city", _("Lieferung Ort")),
+)
+_TAIL_COLUMNS = (
+    _("Land"),
+    _("Lieferland"),
+    _("Netto"),
+    _("MwSt"),
+    _("Brutto"),
+    _("Währung"),
+    _("Datenschutz"),
+)
+_ITEM_COLUMNS = (
+    _("Artikelnummer"),
+    _("Bezeichnung"),
+    _("Menge"),
+    _("Einzelpreis"),
+    _("Steuersatz"),
+)
+MARKER_COLUMN = _("Prüfzeichen")
+
+PRIVACY_LABELS = {
+    PrivacyState.ACTIVE: _("Aktiv"),
+    PrivacyState.ANONYMIZED: _("Anonymisiert"),
+    PrivacyState.RESTORING: _("Wird wiederhergestellt"),
+    PrivacyState.PURGED: _("Endgültig gelöscht"),
+}
+
+_BASE_FIELDS = (
+    "pk",
+    "number",
+    "external_number",
+    "channel__name",
+    "export_order_day",
+    "status",
+    "payment_method",
+    "invoice_number",
+    "export_invoice_day",
+    "export_delivery_day",
+)
+_PERSONAL_FIELDS = tuple(field for field, _header in PERSONAL_COLUMNS)
+_TAIL_FIELDS = ("billing_country", "shipping_country", "total", "currency", "privacy_state")
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    dialect: str = "excel"
+    #: One row per line item (the order's columns repeated) instead of one per order.
+    per_item: bool = False
+    #: Leave out every order that is not active (anonymized, restoring, purged).
+    skip_anonymized: bool = False
+    #: With the personal columns (customers.view_personal_data).
+    personal_data: bool = True
+
+    def __post_init__(self):
+        if self.dialect not in DIALECTS:
+            raise ValueError(f"unknown export dialect: {self.dialect!r}")
+
+
+def export_header(options: ExportOptions) -> list[str]:
+    """The header row in the active language."""
+    columns = [*_ORDER_COLUMNS]
+    if options.personal_data:
+        columns += [header for _field, header in PERSONAL_COLUMNS]
+    columns += _TAIL_COLUMNS
+    if options.per_item:
+        columns += _ITEM_COLUMNS
+    columns.append(MARKER_COLUMN)
+    return [str(column) for column in columns]
+
+
+def export_filename(today: datetime.date | None = None) -> str:
+    return f"bestellungen-{(today or timezone.localdate()).isoformat()}.csv"
+
+
+# --- The marker ----------------------------------------------------------------------------
+
+MARKER_SALT = "orders.export"
+#: Starts with a letter: no spreadsheet takes it for a number or a formula.
+MARKER_PREFIX = "OD1-"
+_MARKER_HEX_DIGITS = 32  # 128 bits of HMAC-SHA256
+#: The privacy flags a marker states: "anonymized" for every state but active.
+MARKER_STATES = ("active", "anonymized")
+
+
+def _marker_mac(secret: str):
+    """HMAC-SHA256 keyed as django.utils.crypto.salted_hmac keys it (salt + secret), made once
+    per export and copied per row."""
+    key = hashlib.sha256(f"{MARKER_SALT}{secret}".encode()).digest()
+    return hmac.new(key, digestmod=hashlib.sha256)
+
+
+def _marker(mac, number: int | str, flag: str) -> str:
+    row_mac = mac.copy()
+    row_mac.update(f"{number}:{flag}".encode())
+    return MARKER_PREFIX + row_mac.hexdigest()[:_MARKER_HEX_DIGITS]
+
+
+def export_marker(number: int, *, anonymized: bool) -> str:
+    """The marker of an exported row of order `number` (the value of its Bestellnummer)."""
+    return _marker(_marker_mac(settings.SECRET_KEY), number, MARKER_STATES[anonymized])
+
+
+def export_marker_state(row_number_value, marker) -> str | None:
+    """Whether a row is one of our exports, read back: "active" or "anonymized" as the row's
+    marker states it for the row's Bestellnummer, None when the marker does not belong to that
+    number (not ours, edited or forged). Markers made under SECRET_KEY_FALLBACKS count too."""
+    number = str(row_number_value).strip() if row_number_value is not None else ""
+    if not (number.isascii() and number.isdigit()) or not isinstance(marker, str):
+        return None
+    number = str(int(number))
+    marker = marker.strip()
+    if len(marker) != len(MARKER_PREFIX) + _MARKER_HEX_DIGITS:
+        return None
+    for secret in (settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS):
+        mac = _marker_mac(secret)
+        for flag in MARKER_STATES:
+            if hmac.compare_digest(_marker(mac, number, flag), marker):
+                return flag
+    return None
+
+
+# --- The lines -----------------------------------------------------------------------------
+
+
+def _formats(dialect: str):
+    """(csv writer options, decimal formatter, date formatter, text before the header)."""
+    if dialect == "excel":
+        writer_options = {"delimiter": ";", "lineterminator": "\r\n"}
+        return writer_options, _decimal_comma, "%d.%m.%Y", "\ufeff"
+    return {"delimiter": ",", "lineterminator": "\n"}, str, "%Y-%m-%d", ""
+
+
+def _decimal_comma(value: Decimal) -> str:
+    return str(value).replace(".", ",")
+
+
+def _safe(value: str) -> str:
+    """A text cell a spreadsheet does not run: a leading = + - @ tab or CR gets a quote."""
+    return "'" + value if value[:1] in _FORMULA_STARTS else value
+
+
+def order_export_lines(
+    orders: QuerySet[Order],
+    *,
+    options: ExportOptions,
+    chunk_size: int = CHUNK_SIZE,
+    user_id: int | None = None,
+) -> Iterator[str]:
+    """The CSV text of `orders` (any filtered QuerySet; its ordering is replaced by the primary
+    key's), in pieces: the header, then one piece per chunk. Headers and labels are taken in the
+    language active now, also when the pieces are read later (a streaming response)."""
+    if chunk_size < 1:
+        raise ValueError("chunk_size must be at least 1")
+    zone = timezone.get_current_timezone()
+    queryset = orders.order_by().annotate(
+        export_order_day=TruncDate("order_date", tzinfo=zone),
+        export_invoice_day=TruncDate("invoice_date", tzinfo=zone),
+        export_delivery_day=TruncDate("delivery_date", tzinfo=zone),
+    )
+    if options.skip_anonymized:
+        queryset = queryset.filter(privacy_state=PrivacyState.ACTIVE)
+    fields = _BASE_FIELDS + (_PERSONAL_FIELDS if options.personal_data else ()) + _TAIL_FIELDS
+    queryset = queryset.values_list(*fields)
+    labels = _Labels(
+        statuses={code: str(label) for code, label in OrderStatus.choices},
+        payments={"": "", **{code: str(label) for code, label in PaymentMethod.choices}},
+        privacy={code: str(label) for code, label in PRIVACY_LABELS.items()},
+    )
+    return _lines(
+        queryset,
+        header=export_header(options),
+        options=options,
+        labels=labels,
+        chunk_size=chunk_size,
+        user_id=user_id,
+    )
+
+
+@dataclass(frozen=True)
+class _Labels:
+    statuses: dict[str, str]
+    payments: dict[str, str]
+    privacy: dict[str, str]
+
+
+def _lines(
+    queryset: QuerySet,
+    *,
+    header: list[str],
+    options: ExportOptions,
+    labels: _Labels,
+    chunk_size: int,
+    user_id: int | None,
+) -> Iterator[str]:
+    writer_options, amount, date_format, preamble = _formats(options.dialect)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, **writer_options)
+    buffer.write(preamble)
+    writer.writerow(header)
+    logger.info(
+        "export started: user id %s, format %s, per item %s",
+        user_id,
+        options.dialect,
+        options.per_item,
+    )
+    yield _take(buffer)
+
+    rows = _RowMaker(options=options, labels=labels, amount=amount, date_format=date_format)
+    written = 0
+    last_pk = 0
+    while True:
+        chunk = list(queryset.filter(pk__gt=last_pk).order_by("pk")[:chunk_size])
+        if not chunk:
+            break
+        last_pk = chunk[-1][0]
+        ids = {row[0] for row in chunk}
+        if options.per_item:
+            out = rows.per_item(chunk, _items_of(ids))
+        else:
+            out = rows.per_order(chunk, _gross_by_rate_of(ids))
+        writer.writerows(out)
+        written += len(out)
+        yield _take(buffer)
+        if len(chunk) < chunk_size:
+            break
+    logger.info("export finished: %d rows, user id %s", written, user_id)
+
+
+def _take(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
+
+
+def _gross_by_rate_of(ids: set[int]) -> dict[int, list[tuple[Decimal, Decimal]]]:
+    """{order id: [(tax rate, gross of its items at that rate), …]} in one grouped query."""
+    grouped: dict[int, list[tuple[Decimal, Decimal]]] = {}
+    query = (
+        OrderItem.objects.filter(order_id__in_ids=ids)
+        .order_by()
+        .values_list("order_id", "tax_rate")
+        .annotate(
+            gross=Sum(
+                F("unit_price") * F("quantity"),
+                output_field=DecimalField(max_digits=16, decimal_places=2),
+            )
+        )
+    )
+    for order_id, rate, gross in query:
+        grouped.setdefault(order_id, []).append((rate, gross))
+    return grouped
+
+
+def _items_of(ids: set[int]) -> dict[int, list[tuple]]:
+    """{order id: [(sku, title, quantity, unit price, tax rate), …]} in one query."""
+    items: dict[int, list[tuple]] = {}
+    query = (
+        OrderItem.objects.filter(order_id__in_ids=ids)
+        .order_by("order_id", "id")
+        .values_list("order_id", "sku", "title", "quantity", "unit_price", "tax_rate")
+    )
+    for order_id, *item in query:
+        items.setdefault(order_id, []).append(item)
+    return items
+
+
+def _tax(gross_by_rate: Iterable[tuple[Decimal, Decimal]]) -> Decimal:
+    """The tax an order's items include, per rate to the cent as its invoice states it."""
+    tax = Decimal(0)
+    for rate, gross in gross_by_rate:
+        tax += included_tax(gross, rate)
+    return tax
+
+
+class _RowMaker:
+    """Turns a chunk's order rows (values_list tuples in the order of the fields) into CSV rows."""
+
+    def __init__(self, *, options: ExportOptions, labels: _Labels, amount, date_format: str):
+        self.options = options
+        self.labels = labels
+        self.amount = amount
+        self.date_format = date_format
+        self.dates: dict = {None: ""}
+        self.mac = _marker_mac(settings.SECRET_KEY)
+        self.personal_count = len(_PERSONAL_FIELDS) if options.personal_data else 0
+        self.anonymized_cells = [ANONYMIZED] * self.personal_count
+
+    def _date(self, day) -> str:
+        text = self.dates.get(day)
+        if text is None:
+            text = self.dates[day] = day.strftime(self.date_format)
+        return text
+
+    def _order_cells(self, row: tuple, tax: Decimal) -> tuple[list, str]:
+        """The cells of an order (without item columns and marker), and its marker."""
+        (
+            _pk,
+            number,
+            external_number,
+            channel,
+            order_day,
+            status,
+            payment_method,
+            invoice_number,
+            invoice_day,
+            delivery_day,
+        ) = row[:10]
+        tail = row[10 + self.personal_count :]
+        billing_country, shipping_country, total, currency, privacy_state = tail
+        date = self._date
+        amount = self.amount
+        cells = [
+            number,
+            _safe(external_number),
+            _safe(channel),
+            date(order_day),
+            self.labels.statuses.get(status, status),
+            self.labels.payments.get(payment_method, payment_method),
+            _safe(invoice_number) if invoice_number else "",
+            date(invoice_day),
+            date(delivery_day),
+        ]
+        active = privacy_state == PrivacyState.ACTIVE
+        if self.personal_count:
+            if active:
+                cells += [_safe(value) for value in row[10 : 10 + self.personal_count]]
+            else:
+                cells += self.anonymized_cells
+        cells += [
+            billing_country,
+            shipping_country,
+            amount(total - tax),
+            amount(tax),
+            amount(total),
+            currency,
+            self.labels.privacy.get(privacy_state, privacy_state),
+        ]
+        return cells, _marker(self.mac, number, MARKER_STATES[not active])
+
+    def per_order(self, chunk: list[tuple], gross_by_rate: dict) -> list[list]:
+        out = []
+        for row in chunk:
+            cells, marker = self._order_cells(row, _tax(gross_by_rate.get(row[0], ())))
+            cells.append(marker)
+            out.append(cells)
+        return out
+
+    def per_item(self, chunk: list[tuple], items_by_order: dict) -> list[list]:
+        """One row per item; an order without items gets one row with the item cells empty."""
+        amount = self.amount
+        out = []
+        for row in chunk:
+            items = items_by_order.get(row[0], ())
+            gross_by_rate: dict[Decimal, Decimal] = {}
+            for _sku, _title, quantity, unit_price, rate in items:
+                gross_by_rate[rate] = gross_by_rate.get(rate, Decimal(0)) + unit_price * quantity
+            cells, marker = self._order_cells(row, _tax(gross_by_rate.items()))
+            if not items:
+                out.append([*cells, "", "", "", "", "", marker])
+            for sku, title, quantity, unit_price, rate in items:
+                out.append(
+                    [
+                        *cells,
+                        _safe(sku),
+                        _safe(title),
+                        quantity,
+                        amount(unit_price),
+                        amount(rate),
+                        marker,
+                    ]
+                )
+        return out
