@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import io
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 #: chunk's rows and items stay a few megabytes.
 CHUNK_SIZE = 2000
 #: "excel": German Excel (semicolon, BOM, decimal comma, dd.mm.yyyy, CRLF); "plain": comma,
-#: UTF-8 without BOM, decimal point, ISO dates, LF.
+#: UTF-8 without BOM, decimal point, ISO dates, CRLF.
 DIALECTS = ("excel", "plain")
 
 #: The first characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
@@ -201,7 +201,9 @@ def _formats(dialect: str):
     if dialect == "excel":
         writer_options = {"delimiter": ";", "lineterminator": "\r\n"}
         return writer_options, _decimal_comma, "%d.%m.%Y", "\ufeff"
-    return {"delimiter": ",", "lineterminator": "\n"}, str, "%Y-%m-%d", ""
+    # CRLF as RFC 4180 has it: the csv module then quotes a cell holding a CR or an LF alone,
+    # which an LF terminator would leave bare (a reader would break the row there).
+    return {"delimiter": ",", "lineterminator": "\r\n"}, str, "%Y-%m-%d", ""
 
 
 def _decimal_comma(value: Decimal) -> str:
@@ -219,10 +221,12 @@ def order_export_lines(
     options: ExportOptions,
     chunk_size: int = CHUNK_SIZE,
     user_id: int | None = None,
+    on_finish: Callable[[int], None] | None = None,
 ) -> Iterator[str]:
     """The CSV text of `orders` (any filtered QuerySet; its ordering is replaced by the primary
     key's), in pieces: the header, then one piece per chunk. Headers and labels are taken in the
-    language active now, also when the pieces are read later (a streaming response)."""
+    language active now, also when the pieces are read later (a streaming response).
+    `on_finish` is called with the number of rows written (the header not counted)."""
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
     zone = timezone.get_current_timezone()
@@ -247,6 +251,7 @@ def order_export_lines(
         labels=labels,
         chunk_size=chunk_size,
         user_id=user_id,
+        on_finish=on_finish,
     )
 
 
@@ -265,6 +270,7 @@ def _lines(
     labels: _Labels,
     chunk_size: int,
     user_id: int | None,
+    on_finish: Callable[[int], None] | None,
 ) -> Iterator[str]:
     writer_options, amount, date_format, preamble = _formats(options.dialect)
     buffer = io.StringIO()
@@ -298,6 +304,8 @@ def _lines(
         if len(chunk) < chunk_size:
             break
     logger.info("export finished: %d rows, user id %s", written, user_id)
+    if on_finish is not None:
+        on_finish(written)
 
 
 def _take(buffer: io.StringIO) -> str:
