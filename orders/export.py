@@ -14,12 +14,17 @@ import hashlib
 import hmac
 import io
 import logging
-from collections.abc import Callable, Iterable, Iterator
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import groupby
+from operator import itemgetter
 
 from django.conf import settings
-from django.db.models import DecimalField, F, QuerySet, Sum
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+from django.db.models import QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -156,22 +161,20 @@ _MARKER_HEX_DIGITS = 32  # 128 bits of HMAC-SHA256
 MARKER_STATES = ("active", "anonymized")
 
 
-def _marker_mac(secret: str):
-    """HMAC-SHA256 keyed as django.utils.crypto.salted_hmac keys it (salt + secret), made once
-    per export and copied per row."""
-    key = hashlib.sha256(f"{MARKER_SALT}{secret}".encode()).digest()
-    return hmac.new(key, digestmod=hashlib.sha256)
+def _marker_key(secret: str) -> bytes:
+    """The HMAC-SHA256 key as django.utils.crypto.salted_hmac derives it (salt + secret): made
+    once per export, so that each row costs one C-level hmac.digest."""
+    return hashlib.sha256(f"{MARKER_SALT}{secret}".encode()).digest()
 
 
-def _marker(mac, number: int | str, flag: str) -> str:
-    row_mac = mac.copy()
-    row_mac.update(f"{number}:{flag}".encode())
-    return MARKER_PREFIX + row_mac.hexdigest()[:_MARKER_HEX_DIGITS]
+def _marker(key: bytes, number: int | str, flag: str) -> str:
+    digest = hmac.digest(key, f"{number}:{flag}".encode(), "sha256")
+    return MARKER_PREFIX + digest.hex()[:_MARKER_HEX_DIGITS]
 
 
 def export_marker(number: int, *, anonymized: bool) -> str:
     """The marker of an exported row of order `number` (the value of its Bestellnummer)."""
-    return _marker(_marker_mac(settings.SECRET_KEY), number, MARKER_STATES[anonymized])
+    return _marker(_marker_key(settings.SECRET_KEY), number, MARKER_STATES[anonymized])
 
 
 def export_marker_state(row_number_value, marker) -> str | None:
@@ -186,9 +189,9 @@ def export_marker_state(row_number_value, marker) -> str | None:
     if len(marker) != len(MARKER_PREFIX) + _MARKER_HEX_DIGITS:
         return None
     for secret in (settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS):
-        mac = _marker_mac(secret)
+        key = _marker_key(secret)
         for flag in MARKER_STATES:
-            if hmac.compare_digest(_marker(mac, number, flag), marker):
+            if hmac.compare_digest(_marker(key, number, flag), marker):
                 return flag
     return None
 
@@ -286,23 +289,14 @@ def _lines(
     yield _take(buffer)
 
     rows = _RowMaker(options=options, labels=labels, amount=amount, date_format=date_format)
+    item_fields = _ITEM_FIELDS if options.per_item else _ITEM_AMOUNT_FIELDS
     written = 0
-    last_pk = 0
-    while True:
-        chunk = list(queryset.filter(pk__gt=last_pk).order_by("pk")[:chunk_size])
-        if not chunk:
-            break
-        last_pk = chunk[-1][0]
-        ids = {row[0] for row in chunk}
-        if options.per_item:
-            out = rows.per_item(chunk, _items_of(ids))
-        else:
-            out = rows.per_order(chunk, _gross_by_rate_of(ids))
+    for chunk in _order_chunks(queryset, chunk_size):
+        items = _items_of([row[0] for row in chunk], item_fields)
+        out = rows.per_item(chunk, items) if options.per_item else rows.per_order(chunk, items)
         writer.writerows(out)
         written += len(out)
         yield _take(buffer)
-        if len(chunk) < chunk_size:
-            break
     logger.info("export finished: %d rows, user id %s", written, user_id)
     if on_finish is not None:
         on_finish(written)
@@ -315,69 +309,117 @@ def _take(buffer: io.StringIO) -> str:
     return text
 
 
-def _gross_by_rate_of(ids: set[int]) -> dict[int, list[tuple[Decimal, Decimal]]]:
-    """{order id: [(tax rate, gross of its items at that rate), …]} in one grouped query."""
-    grouped: dict[int, list[tuple[Decimal, Decimal]]] = {}
-    query = (
-        OrderItem.objects.filter(order_id__in_ids=ids)
-        .order_by()
-        .values_list("order_id", "tax_rate")
-        .annotate(
-            gross=Sum(
-                F("unit_price") * F("quantity"),
-                output_field=DecimalField(max_digits=16, decimal_places=2),
-            )
-        )
-    )
-    for order_id, rate, gross in query:
-        grouped.setdefault(order_id, []).append((rate, gross))
-    return grouped
+def _order_chunks(queryset: QuerySet, chunk_size: int) -> Iterator[list[tuple]]:
+    """The orders' rows (values_list tuples) in primary-key order, chunk by chunk.
+
+    On PostgreSQL one query on a server-side (named) cursor, fetched chunk by chunk: psycopg
+    already gives dates, Decimals and strings, so Django's per-row conversion is skipped (a third
+    of the reading time, measured). Elsewhere, and behind a pooler that forbids server-side
+    cursors (DISABLE_SERVER_SIDE_CURSORS), keyset pages (`pk > last`) through Django."""
+    ordered = queryset.order_by("pk")
+    connection = connections[queryset.db]
+    if connection.vendor == "postgresql" and not connection.settings_dict.get(
+        "DISABLE_SERVER_SIDE_CURSORS"
+    ):
+        try:
+            sql, params = ordered.query.get_compiler(using=queryset.db).as_sql()
+        except EmptyResultSet:
+            return
+        with connection.chunked_cursor() as cursor:
+            cursor.execute(sql, params)
+            while chunk := cursor.fetchmany(chunk_size):
+                yield chunk
+        return
+    last_pk = 0
+    while chunk := list(ordered.filter(pk__gt=last_pk)[:chunk_size]):
+        yield chunk
+        if len(chunk) < chunk_size:
+            return
+        last_pk = chunk[-1][0]
 
 
-def _items_of(ids: set[int]) -> dict[int, list[tuple]]:
-    """{order id: [(sku, title, quantity, unit price, tax rate), …]} in one query."""
-    items: dict[int, list[tuple]] = {}
-    query = (
-        OrderItem.objects.filter(order_id__in_ids=ids)
-        .order_by("order_id", "id")
-        .values_list("order_id", "sku", "title", "quantity", "unit_price", "tax_rate")
-    )
-    for order_id, *item in query:
-        items.setdefault(order_id, []).append(item)
-    return items
+_ITEM_FIELDS = ("sku", "title", "quantity", "unit_price", "tax_rate")
+_ITEM_AMOUNT_FIELDS = ("quantity", "unit_price", "tax_rate")
 
 
-def _tax(gross_by_rate: Iterable[tuple[Decimal, Decimal]]) -> Decimal:
-    """The tax an order's items include, per rate to the cent as its invoice states it."""
-    tax = Decimal(0)
-    for rate, gross in gross_by_rate:
-        tax += included_tax(gross, rate)
-    return tax
+def _items_of(ids: list[int], fields: tuple[str, ...]) -> dict[int, list[tuple]]:
+    """{order id: [(order id, *fields), …]} of a chunk's orders (ids ascending), in one query.
+
+    Where the chunk's ids lie close together (the whole table, a date range) the items are read
+    by the range of ids: an index range scan, twice as fast as probing each id (measured). Items
+    of orders in the range but not in the chunk are read along and never looked up."""
+    items = OrderItem.objects.order_by("order_id", "id")
+    if ids[-1] - ids[0] < 4 * len(ids):
+        items = items.filter(order_id__gte=ids[0], order_id__lte=ids[-1])
+    else:
+        items = items.filter(order_id__in_ids=set(ids))
+    rows = _fetch_all(items.values_list("order_id", *fields))
+    return {order_id: list(group) for order_id, group in groupby(rows, itemgetter(0))}
+
+
+def _fetch_all(queryset: QuerySet) -> list[tuple]:
+    """The rows of a values_list QuerySet. On PostgreSQL straight from psycopg (which gives the
+    Python types Django would convert to); elsewhere through Django."""
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return list(queryset)
+    try:
+        sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+    except EmptyResultSet:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+#: A cell whose text starts like a formula, anywhere in a row's texts joined by NUL (which
+#: PostgreSQL text cannot hold): one search per row instead of a test per cell.
+_FORMULA_CELL = re.compile("(?:^|\x00)[=+\\-@\t\r]")
 
 
 class _RowMaker:
     """Turns a chunk's order rows (values_list tuples in the order of the fields) into CSV rows."""
 
     def __init__(self, *, options: ExportOptions, labels: _Labels, amount, date_format: str):
-        self.options = options
         self.labels = labels
         self.amount = amount
         self.date_format = date_format
-        self.dates: dict = {None: ""}
-        self.mac = _marker_mac(settings.SECRET_KEY)
+        self.dates: dict = {}
+        self.taxes: dict[tuple, Decimal] = {}
+        self.marker_key = _marker_key(settings.SECRET_KEY)
         self.personal_count = len(_PERSONAL_FIELDS) if options.personal_data else 0
         self.anonymized_cells = [ANONYMIZED] * self.personal_count
 
     def _date(self, day) -> str:
-        text = self.dates.get(day)
-        if text is None:
-            text = self.dates[day] = day.strftime(self.date_format)
+        if day is None:
+            return ""
+        text = self.dates[day] = day.strftime(self.date_format)
         return text
+
+    def _tax(self, items: list[tuple] | None) -> Decimal:
+        """The tax an order's items (…, quantity, unit price, rate) include, per rate to the cent
+        as its invoice states it. Orders repeat the same few items: the tax of each combination
+        is computed once (the cache is bounded, so memory is not)."""
+        if not items:
+            return Decimal(0)
+        key = tuple([item[-3:] for item in items])
+        tax = self.taxes.get(key)
+        if tax is None:
+            if len(self.taxes) >= 20_000:
+                self.taxes.clear()
+            gross_by_rate: dict[Decimal, Decimal] = {}
+            for quantity, unit_price, rate in key:
+                gross_by_rate[rate] = gross_by_rate.get(rate, 0) + unit_price * quantity
+            tax = sum(
+                (included_tax(gross, rate) for rate, gross in gross_by_rate.items()), Decimal(0)
+            )
+            self.taxes[key] = tax
+        return tax
 
     def _order_cells(self, row: tuple, tax: Decimal) -> tuple[list, str]:
         """The cells of an order (without item columns and marker), and its marker."""
+        count = self.personal_count
         (
-            _pk,
             number,
             external_number,
             channel,
@@ -387,29 +429,26 @@ class _RowMaker:
             invoice_number,
             invoice_day,
             delivery_day,
-        ) = row[:10]
-        tail = row[10 + self.personal_count :]
-        billing_country, shipping_country, total, currency, privacy_state = tail
-        date = self._date
-        amount = self.amount
+        ) = row[1:10]
+        billing_country, shipping_country, total, currency, privacy_state = row[10 + count :]
+        active = privacy_state == PrivacyState.ACTIVE
+        texts = [external_number, channel, invoice_number or ""]
+        if count:
+            texts += row[10 : 10 + count] if active else self.anonymized_cells
+        if _FORMULA_CELL.search("\x00".join(texts)):
+            texts = [_safe(text) for text in texts]
+        dates, date, amount = self.dates, self._date, self.amount
         cells = [
             number,
-            _safe(external_number),
-            _safe(channel),
-            date(order_day),
+            texts[0],
+            texts[1],
+            dates.get(order_day) or date(order_day),
             self.labels.statuses.get(status, status),
             self.labels.payments.get(payment_method, payment_method),
-            _safe(invoice_number) if invoice_number else "",
-            date(invoice_day),
-            date(delivery_day),
-        ]
-        active = privacy_state == PrivacyState.ACTIVE
-        if self.personal_count:
-            if active:
-                cells += [_safe(value) for value in row[10 : 10 + self.personal_count]]
-            else:
-                cells += self.anonymized_cells
-        cells += [
+            texts[2],
+            dates.get(invoice_day) or date(invoice_day),
+            dates.get(delivery_day) or date(delivery_day),
+            *texts[3:],
             billing_country,
             shipping_country,
             amount(total - tax),
@@ -418,12 +457,12 @@ class _RowMaker:
             currency,
             self.labels.privacy.get(privacy_state, privacy_state),
         ]
-        return cells, _marker(self.mac, number, MARKER_STATES[not active])
+        return cells, _marker(self.marker_key, number, MARKER_STATES[not active])
 
-    def per_order(self, chunk: list[tuple], gross_by_rate: dict) -> list[list]:
+    def per_order(self, chunk: list[tuple], items_by_order: dict) -> list[list]:
         out = []
         for row in chunk:
-            cells, marker = self._order_cells(row, _tax(gross_by_rate.get(row[0], ())))
+            cells, marker = self._order_cells(row, self._tax(items_by_order.get(row[0])))
             cells.append(marker)
             out.append(cells)
         return out
@@ -434,13 +473,10 @@ class _RowMaker:
         out = []
         for row in chunk:
             items = items_by_order.get(row[0], ())
-            gross_by_rate: dict[Decimal, Decimal] = {}
-            for _sku, _title, quantity, unit_price, rate in items:
-                gross_by_rate[rate] = gross_by_rate.get(rate, Decimal(0)) + unit_price * quantity
-            cells, marker = self._order_cells(row, _tax(gross_by_rate.items()))
+            cells, marker = self._order_cells(row, self._tax(items))
             if not items:
                 out.append([*cells, "", "", "", "", "", marker])
-            for sku, title, quantity, unit_price, rate in items:
+            for _order_id, sku, title, quantity, unit_price, rate in items:
                 out.append(
                     [
                         *cells,

@@ -323,6 +323,19 @@ def test_orders_are_read_in_chunks_each_once_in_id_order():
     ]
 
 
+def test_without_server_side_cursors_it_pages_by_key():
+    orders = [OrderFactory() for _ in range(5)]
+    before = connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS", False)
+    connection.settings_dict["DISABLE_SERVER_SIDE_CURSORS"] = True
+    try:
+        lines = order_export_lines(Order.objects.all(), options=ExportOptions(), chunk_size=2)
+        rows = _parse("".join(lines).encode())
+    finally:
+        connection.settings_dict["DISABLE_SERVER_SIDE_CURSORS"] = before
+
+    assert [row["Bestellnummer"] for row in rows] == [str(order.number) for order in orders]
+
+
 def test_queries_do_not_grow_with_the_number_of_orders():
     def count() -> int:
         with CaptureQueriesContext(connection) as queries:
