@@ -399,13 +399,14 @@ class _RowMaker:
     def _tax(self, items: list[tuple] | None) -> Decimal:
         """The tax an order's items (…, quantity, unit price, rate) include, per rate to the cent
         as its invoice states it. Orders repeat the same few items: the tax of each combination
-        is computed once (the cache is bounded, so memory is not)."""
+        is computed once. The cache is kept small (2,000 combinations, then it starts afresh):
+        grown to 20,000 it made the peak memory grow with the number of orders (measured)."""
         if not items:
             return Decimal(0)
         key = tuple([item[-3:] for item in items])
         tax = self.taxes.get(key)
         if tax is None:
-            if len(self.taxes) >= 20_000:
+            if len(self.taxes) >= 2_000:
                 self.taxes.clear()
             gross_by_rate: dict[Decimal, Decimal] = {}
             for quantity, unit_price, rate in key:
