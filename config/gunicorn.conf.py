@@ -13,6 +13,10 @@ from config.log_filters import redact_query
 wsgi_app = "config.wsgi:application"
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
+# A sync worker that has not finished its request after `timeout` seconds is killed: the CSV
+# export streams from the worker for as long as the download runs (a million orders take about a
+# minute on two cores, docs/export.md), where gunicorn's default of 30 s would cut it off.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "300"))
 accesslog = "-"
 
 

@@ -322,3 +322,43 @@ class PrivacyRangeForm(DateRangeMixin, forms.Form):
             channel_ids=None if every_channel else channel_ids,
             exclude_statuses=tuple(data["exclude_statuses"]),
         )
+
+
+# --- Export ("Mehr" → Exportieren …) -------------------------------------------------------
+
+
+class OrderExportForm(forms.Form):
+    """How to export: the file's dialect, a row per order or per item, anonymized orders or not.
+    Every field may be left out of a URL (the defaults: Excel, per order, with anonymized)."""
+
+    format = forms.ChoiceField(
+        label=_("Format"),
+        choices=[
+            ("excel", _("Excel (Semikolon, Dezimalkomma, TT.MM.JJJJ)")),
+            ("plain", _("CSV (Komma, Dezimalpunkt, JJJJ-MM-TT)")),
+        ],
+        required=False,
+        initial="excel",
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": _("Dieses Exportformat gibt es nicht.")},
+    )
+    rows = forms.ChoiceField(
+        label=_("Zeilen"),
+        choices=[
+            ("order", _("Eine Zeile pro Bestellung")),
+            ("item", _("Eine Zeile pro Position")),
+        ],
+        required=False,
+        initial="order",
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": _("Diese Zeilenart gibt es nicht.")},
+    )
+    skip_anonymized = forms.BooleanField(
+        label=_("Anonymisierte Bestellungen ignorieren"), required=False
+    )
+
+    def clean_format(self) -> str:
+        return self.cleaned_data["format"] or "excel"
+
+    def clean_rows(self) -> str:
+        return self.cleaned_data["rows"] or "order"

@@ -57,6 +57,11 @@ class InvoiceTotals:
     gross: Decimal
 
 
+def included_tax(gross: Decimal, rate: Decimal) -> Decimal:
+    """The tax a gross amount at `rate` percent includes, to the cent (invoices, exports)."""
+    return (gross * rate / (100 + rate)).quantize(CENT, ROUND_HALF_UP)
+
+
 def order_invoice_totals(*, items: Iterable) -> InvoiceTotals:
     """Net, tax and gross per tax rate. Item prices are gross prices, as the channels send them."""
     gross_by_rate: dict[Decimal, Decimal] = {}
@@ -67,7 +72,7 @@ def order_invoice_totals(*, items: Iterable) -> InvoiceTotals:
     tax_lines = []
     for rate in sorted(gross_by_rate, reverse=True):
         gross = gross_by_rate[rate].quantize(CENT, ROUND_HALF_UP)
-        tax = (gross * rate / (100 + rate)).quantize(CENT, ROUND_HALF_UP)
+        tax = included_tax(gross, rate)
         tax_lines.append(TaxLine(rate=rate, net=gross - tax, tax=tax, gross=gross))
     return InvoiceTotals(
         tax_lines=tax_lines,

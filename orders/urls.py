@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from orders import privacy_views, views
+from orders import export_views, privacy_views, views
 
 app_name = "orders"
 urlpatterns = [
@@ -42,4 +42,7 @@ urlpatterns = [
     ),
     path("privacy/jobs/<int:pk>/", privacy_views.privacy_job_status, name="privacy_job"),
     path("privacy/matching/", privacy_views.order_select_matching, name="select_matching"),
+    # The list's "Mehr" → Exportieren …: the dialog and the CSV download.
+    path("export/", export_views.orders_export, name="export"),
+    path("export/dialog/", export_views.orders_export_dialog, name="export_dialog"),
 ]

@@ -190,6 +190,14 @@ ENDPOINTS = (
         lambda w: ((w.job.pk,), {}),
     ),
     Endpoint("orders:select_matching", "GET", (VIEW_ORDER,), lambda w: ((), {"select": "1"})),
+    Endpoint("orders:export", "GET", (VIEW_ORDER, "orders.export_order")),
+    Endpoint(
+        "orders:export",
+        "POST",
+        (VIEW_ORDER, "orders.export_order"),
+        lambda w: ((), {"ids": [w.active.pk, w.anonymized.pk]}),
+    ),
+    Endpoint("orders:export_dialog", "GET", (VIEW_ORDER, "orders.export_order"), htmx=True),
     Endpoint("customers:list", "GET", CUSTOMER_PAGES),
     Endpoint("customers:detail", "GET", CUSTOMER_PAGES, lambda w: ((w.customer.pk,), {})),
     Endpoint(

@@ -79,6 +79,15 @@
     event.target.closest?.("details.menu")?.removeAttribute("open");
   });
 
+  // The export dialog's form downloads the file: the dialog closes once the download is asked for
+  // (later than the submit event, which would otherwise find its form gone).
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (form.matches?.("form[data-close-after-submit]")) {
+      window.setTimeout(() => form.closest("dialog")?.close(), 300);
+    }
+  });
+
   // The "Mehr" dialogs arrive closed (htmx swaps them in): open them as modals, drop them when closed.
   document.addEventListener("htmx:afterSettle", () => {
     document.querySelectorAll("#privacy-dialog-slot dialog[data-modal]:not([open])").forEach((dialog) => {
