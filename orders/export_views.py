@@ -24,8 +24,6 @@ from orders.selectors import order_list_filter_count, orders_matching
 
 #: Exporting reads the orders: it takes seeing them as well.
 EXPORT_PERMISSIONS = ("orders.view_order", "orders.export_order")
-#: The list filter's parameters, carried through the dialog for "all matching orders".
-_FILTER_PARAMS = ("q", "channel", "status", "privacy", "date_from", "date_to")
 
 
 @dataclass
@@ -50,7 +48,7 @@ def _export_source(request: HttpRequest, data) -> ExportSource:
     filters = OrderFilterForm(data)
     source = ExportSource(
         mode="matching",
-        filter_params=[(name, data[name]) for name in _FILTER_PARAMS if data.get(name)],
+        filter_params=OrderFilterForm.filter_params(data),
     )
     if not filters.is_valid():
         # Neither the values nor the field's own messages are repeated: they may quote the input.

@@ -60,6 +60,15 @@ class DateRangeMixin:
 
 
 class OrderFilterForm(ForgetsCardNumbersMixin, DateRangeMixin, forms.Form):
+    #: The parameters that filter the list (not its page or sorting): what the dialogs and the
+    #: "Mehr" menu carry on so that an action covers exactly the orders the list shows.
+    FILTER_PARAMS = ("q", "channel", "status", "privacy", "date_from", "date_to")
+
+    @classmethod
+    def filter_params(cls, data) -> list[tuple[str, str]]:
+        """The filter's non-empty parameters in `data` (a QueryDict), as (name, value) pairs."""
+        return [(name, data[name]) for name in cls.FILTER_PARAMS if data.get(name)]
+
     """The list's filters, search, sorting and page; everything arrives as GET parameters."""
 
     q = forms.CharField(

@@ -45,8 +45,6 @@ _JOB_PERMISSIONS = {
     PrivacyJob.Kind.ANONYMIZE: "orders.anonymize_order",
     PrivacyJob.Kind.RESTORE: "orders.restore_order",
 }
-#: The list filter's parameters, carried through the dialog for "all matching orders".
-_FILTER_PARAMS = ("q", "channel", "status", "privacy", "date_from", "date_to")
 
 
 def _check_permission(request: HttpRequest, action: str) -> None:
@@ -98,7 +96,7 @@ def privacy_action(request: HttpRequest, action: str) -> HttpResponse:
     if data.get("matching"):
         context["mode"] = "matching"
         filters = OrderFilterForm(data)
-        context["filter_params"] = [(name, data[name]) for name in _FILTER_PARAMS if data.get(name)]
+        context["filter_params"] = OrderFilterForm.filter_params(data)
         if filters.is_valid():
             try:
                 selection = order_list_filter_selection(

@@ -96,10 +96,8 @@ def orders_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "sort": sort,
         "sort_links": _sort_links(sort),
-        "is_filtered": any(
-            request.GET.get(name)
-            for name in ("q", "channel", "status", "privacy", "date_from", "date_to")
-        ),
+        "filter_params": (filter_params := OrderFilterForm.filter_params(request.GET)),
+        "is_filtered": bool(filter_params),
     }
     template_name = "orders/list.html"
     if request.htmx and not request.htmx.history_restore_request:
