@@ -29,8 +29,10 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from channels.models import Channel
 from customers.models import ANONYMIZED, PrivacyState
 from customers.payment_methods import PaymentMethod
+from orders.export_sql import DatabaseRows, csv_cell
 from orders.invoicing import included_tax
 from orders.models import Order, OrderItem, OrderStatus
 
@@ -225,36 +227,45 @@ def order_export_lines(
     chunk_size: int = CHUNK_SIZE,
     user_id: int | None = None,
     on_finish: Callable[[int], None] | None = None,
+    rows_by: str = "auto",
 ) -> Iterator[str]:
     """The CSV text of `orders` (any filtered QuerySet; its ordering is replaced by the primary
     key's), in pieces: the header, then one piece per chunk. Headers and labels are taken in the
     language active now, also when the pieces are read later (a streaming response).
-    `on_finish` is called with the number of rows written (the header not counted)."""
+    `on_finish` is called with the number of rows written (the header not counted).
+
+    `rows_by`: "database" – PostgreSQL formats each row in the query (orders.export_sql; the
+    default where it can, on a server-side cursor); "python" – the rows are made here from the
+    orders' values (every other database, and behind a pooler without server-side cursors).
+    Both write the same bytes."""
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
-    zone = timezone.get_current_timezone()
-    queryset = orders.order_by().annotate(
-        export_order_day=TruncDate("order_date", tzinfo=zone),
-        export_invoice_day=TruncDate("invoice_date", tzinfo=zone),
-        export_delivery_day=TruncDate("delivery_date", tzinfo=zone),
-    )
+    if rows_by == "auto":
+        rows_by = "database" if _server_side_postgresql(orders.db) else "python"
+    if rows_by not in ("database", "python"):
+        raise ValueError(f"unknown rows_by: {rows_by!r}")
+    queryset = orders.order_by()
     if options.skip_anonymized:
         queryset = queryset.filter(privacy_state=PrivacyState.ACTIVE)
-    fields = _BASE_FIELDS + (_PERSONAL_FIELDS if options.personal_data else ()) + _TAIL_FIELDS
-    queryset = queryset.values_list(*fields)
     labels = _Labels(
         statuses={code: str(label) for code, label in OrderStatus.choices},
         payments={"": "", **{code: str(label) for code, label in PaymentMethod.choices}},
         privacy={code: str(label) for code, label in PRIVACY_LABELS.items()},
     )
+    make = _database_texts if rows_by == "database" else _python_texts
     return _lines(
-        queryset,
+        make(queryset, options=options, labels=labels, chunk_size=chunk_size),
         header=export_header(options),
         options=options,
-        labels=labels,
-        chunk_size=chunk_size,
         user_id=user_id,
         on_finish=on_finish,
+    )
+
+
+def _server_side_postgresql(alias: str) -> bool:
+    connection = connections[alias]
+    return connection.vendor == "postgresql" and not connection.settings_dict.get(
+        "DISABLE_SERVER_SIDE_CURSORS"
     )
 
 
@@ -266,40 +277,97 @@ class _Labels:
 
 
 def _lines(
-    queryset: QuerySet,
+    texts: Iterator[tuple[str, int]],
     *,
     header: list[str],
     options: ExportOptions,
-    labels: _Labels,
-    chunk_size: int,
     user_id: int | None,
     on_finish: Callable[[int], None] | None,
 ) -> Iterator[str]:
-    writer_options, amount, date_format, preamble = _formats(options.dialect)
+    """The header, then each chunk's text; counts the rows and logs (no cell values)."""
+    writer_options, _amount, _date_format, preamble = _formats(options.dialect)
     buffer = io.StringIO()
-    writer = csv.writer(buffer, **writer_options)
     buffer.write(preamble)
-    writer.writerow(header)
+    csv.writer(buffer, **writer_options).writerow(header)
     logger.info(
         "export started: user id %s, format %s, per item %s",
         user_id,
         options.dialect,
         options.per_item,
     )
-    yield _take(buffer)
-
-    rows = _RowMaker(options=options, labels=labels, amount=amount, date_format=date_format)
-    item_fields = _ITEM_FIELDS if options.per_item else _ITEM_AMOUNT_FIELDS
+    yield buffer.getvalue()
     written = 0
-    for chunk in _order_chunks(queryset, chunk_size):
-        items = _items_of([row[0] for row in chunk], item_fields)
-        out = rows.per_item(chunk, items) if options.per_item else rows.per_order(chunk, items)
-        writer.writerows(out)
-        written += len(out)
-        yield _take(buffer)
+    for text, rows in texts:
+        written += rows
+        yield text
     logger.info("export finished: %d rows, user id %s", written, user_id)
     if on_finish is not None:
         on_finish(written)
+
+
+#: strftime's formats of the dialects in PostgreSQL's to_char.
+_PG_DATE_FORMATS = {"%d.%m.%Y": "DD.MM.YYYY", "%Y-%m-%d": "YYYY-MM-DD"}
+
+
+def _database_texts(
+    queryset: QuerySet, *, options: ExportOptions, labels: _Labels, chunk_size: int
+) -> Iterator[tuple[str, int]]:
+    """(text, rows) per chunk, the cells formatted by PostgreSQL (orders.export_sql)."""
+    _writer_options, _amount, date_format, _preamble = _formats(options.dialect)
+    made = DatabaseRows(
+        dialect=options.dialect,
+        labels=labels,
+        personal_fields=_PERSONAL_FIELDS if options.personal_data else (),
+        zone=timezone._get_timezone_name(timezone.get_current_timezone()),
+        date_format=_PG_DATE_FORMATS[date_format],
+    )
+    delimiter = made.delimiter
+    channels = {
+        pk: csv_cell(_safe(name), delimiter) + delimiter
+        for pk, name in Channel.objects.values_list("pk", "name")
+    }
+    key = _marker_key(settings.SECRET_KEY)
+    markers = {True: f":{MARKER_STATES[0]}".encode(), False: f":{MARKER_STATES[1]}".encode()}
+    no_items = [delimiter * 4]
+    for chunk in _order_chunks(made.orders(queryset), chunk_size):
+        ids = [row[0] for row in chunk]
+        amounts = made.amounts(ids)
+        items = made.items(ids) if options.per_item else None
+        lines = []
+        for pk, number, channel_id, active, head, mid, tail in chunk:
+            digest = hmac.digest(key, str(number).encode() + markers[active], "sha256")
+            marker = MARKER_PREFIX + digest.hex()[:_MARKER_HEX_DIGITS]
+            start = f"{head}{channels[channel_id]}{mid}{amounts[pk]}{tail}"
+            if items is None:
+                lines.append(f"{start}{marker}\r\n")
+            else:
+                end = f"{delimiter}{marker}\r\n"
+                lines += [f"{start}{item}{end}" for item in items.get(pk, no_items)]
+        yield "".join(lines), len(lines)
+
+
+def _python_texts(
+    queryset: QuerySet, *, options: ExportOptions, labels: _Labels, chunk_size: int
+) -> Iterator[tuple[str, int]]:
+    """(text, rows) per chunk, the rows made here from the orders' values and written by the
+    csv module."""
+    zone = timezone.get_current_timezone()
+    fields = _BASE_FIELDS + (_PERSONAL_FIELDS if options.personal_data else ()) + _TAIL_FIELDS
+    values = queryset.annotate(
+        export_order_day=TruncDate("order_date", tzinfo=zone),
+        export_invoice_day=TruncDate("invoice_date", tzinfo=zone),
+        export_delivery_day=TruncDate("delivery_date", tzinfo=zone),
+    ).values_list(*fields)
+    writer_options, amount, date_format, _preamble = _formats(options.dialect)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, **writer_options)
+    rows = _RowMaker(options=options, labels=labels, amount=amount, date_format=date_format)
+    item_fields = _ITEM_FIELDS if options.per_item else _ITEM_AMOUNT_FIELDS
+    for chunk in _order_chunks(values, chunk_size):
+        items = _items_of([row[0] for row in chunk], item_fields)
+        out = rows.per_item(chunk, items) if options.per_item else rows.per_order(chunk, items)
+        writer.writerows(out)
+        yield _take(buffer), len(out)
 
 
 def _take(buffer: io.StringIO) -> str:
