@@ -94,7 +94,7 @@ class OrderEventInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 def _job_link(job: PrivacyJob) -> SafeString:
     url = reverse("admin:orders_privacyjob_change", args=[job.pk])
-    return format_html('<a href="{}">{}</a>', url, gettext("Datenschutz-Auftrag #%s") % job.pk)
+    return format_html('<a href="{}">{}</a>', url, gettext("Datenschutz-Vorgang #%s") % job.pk)
 
 
 def _summary_text(job: PrivacyJob) -> str:

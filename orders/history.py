@@ -80,7 +80,7 @@ def event_detail(params: Mapping) -> str:
         label = RestoreFailure(failure).label if failure in RestoreFailure.values else failure
         parts.append(_("Grund: %s") % label)
     if job := params.get("job"):
-        parts.append(_("Auftrag #%(job)d") % {"job": job})
+        parts.append(_("Vorgang #%(job)d") % {"job": job})
     if until := params.get("restorable_until"):
         day = date_format(datetime.date.fromisoformat(until), "SHORT_DATE_FORMAT")
         parts.append(_("wiederherstellbar bis %(date)s") % {"date": day})

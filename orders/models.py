@@ -39,7 +39,7 @@ class RestoreFailure(models.TextChoices):
         "unreadable",
         _("Cold-Storage-Eintrag nicht lesbar (beschädigt oder falscher Schlüssel)"),
     )
-    JOB_FAILED = "job_failed", _("Der Datenschutz-Auftrag ist fehlgeschlagen")
+    JOB_FAILED = "job_failed", _("Der Datenschutz-Vorgang ist fehlgeschlagen")
 
 
 class OrderLockedError(Exception):
@@ -565,8 +565,8 @@ class PrivacyJob(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        verbose_name = _("Datenschutz-Auftrag")
-        verbose_name_plural = _("Datenschutz-Aufträge")
+        verbose_name = _("Datenschutz-Vorgang")
+        verbose_name_plural = _("Datenschutz-Vorgänge")
         indexes = [models.Index(fields=["state", "heartbeat_at"])]
 
     def __str__(self) -> str:

@@ -7,6 +7,7 @@ and start a job with it.
 
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -32,6 +33,7 @@ from orders.selectors import (
     order_list_filter_selection,
     orders_matching,
     privacy_action_preview,
+    privacy_jobs_visible_to,
 )
 
 #: The job's source, as shown in the order history and the admin.
@@ -41,10 +43,8 @@ _PERMISSIONS = {
     "anonymize": "orders.anonymize_order",
     "restore": "orders.restore_order",
 }
-_JOB_PERMISSIONS = {
-    PrivacyJob.Kind.ANONYMIZE: "orders.anonymize_order",
-    PrivacyJob.Kind.RESTORE: "orders.restore_order",
-}
+#: Jobs shown per page of "Vorgänge".
+JOBS_PER_PAGE = 50
 
 
 def _check_permission(request: HttpRequest, action: str) -> None:
@@ -56,10 +56,7 @@ def _check_permission(request: HttpRequest, action: str) -> None:
 
 def _get_job_for_user(request: HttpRequest, pk: int) -> PrivacyJob:
     job = get_object_or_404(PrivacyJob, pk=pk)
-    permission = _JOB_PERMISSIONS.get(job.kind)
-    if job.requested_by_id != request.user.pk and not (
-        permission and request.user.has_perm(permission)
-    ):
+    if not privacy_jobs_visible_to(request.user).filter(pk=pk).exists():
         raise PermissionDenied
     return job
 
@@ -238,3 +235,27 @@ def order_select_matching(request: HttpRequest) -> HttpResponse:
     else:
         context["invalid"] = True
     return TemplateResponse(request, "orders/privacy/_select_matching.html", context)
+
+
+@permission_required("orders.view_order", raise_exception=True)
+@require_GET
+def privacy_jobs(request: HttpRequest) -> HttpResponse:
+    """ "Vorgänge": the anonymize, restore and purge jobs the user may follow, newest first, with
+    state, counts, who started them and the summary. Holds no personal data."""
+    paginator = Paginator(
+        privacy_jobs_visible_to(request.user).select_related("requested_by"), JOBS_PER_PAGE
+    )
+    raw_page = request.GET.get("page", "1")
+    context: dict = {"paginator": paginator}
+    try:
+        page = paginator.page(raw_page)
+    except PageNotAnInteger:
+        page = paginator.page(1)
+    except EmptyPage:
+        page = None
+        context["missing_page"] = raw_page
+    context["page"] = page
+    context["jobs"] = (
+        [(job, summary_items(job)) for job in page.object_list] if page is not None else []
+    )
+    return TemplateResponse(request, "orders/privacy/jobs.html", context)

@@ -269,3 +269,21 @@ def privacy_jobs_running_for(user, *, limit: int = 3) -> list[PrivacyJob]:
             state__in=(PrivacyJob.State.QUEUED, PrivacyJob.State.RUNNING),
         ).order_by("-created_at", "-id")[:limit]
     )
+
+
+#: Whose privacy jobs a user sees besides their own: a job of a kind they may start. Purges are
+#: the end of anonymizations (cold storage past the retention), so they go with anonymizing.
+_JOB_KIND_PERMISSIONS = {
+    PrivacyJob.Kind.ANONYMIZE: "orders.anonymize_order",
+    PrivacyJob.Kind.RESTORE: "orders.restore_order",
+    PrivacyJob.Kind.PURGE: "orders.anonymize_order",
+}
+
+
+def privacy_jobs_visible_to(user) -> QuerySet[PrivacyJob]:
+    """The privacy jobs ("Vorgänge") a user may follow: their own, and every job of a kind they
+    may start themselves (a merchant sees the channel policies' and the cron's jobs too)."""
+    kinds = [kind for kind, perm in _JOB_KIND_PERMISSIONS.items() if user.has_perm(perm)]
+    return PrivacyJob.objects.filter(Q(requested_by=user) | Q(kind__in=kinds)).order_by(
+        "-created_at", "-id"
+    )

@@ -40,6 +40,7 @@ urlpatterns = [
         {"action": "restore"},
         name="privacy_restore_count",
     ),
+    path("privacy/jobs/", privacy_views.privacy_jobs, name="privacy_jobs"),
     path("privacy/jobs/<int:pk>/", privacy_views.privacy_job_status, name="privacy_job"),
     path("privacy/matching/", privacy_views.order_select_matching, name="select_matching"),
     # The list's "Mehr" → Exportieren …: the dialog and the CSV download.

@@ -349,7 +349,7 @@ def order_anonymize(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(
             request,
             _(
-                "Die Anonymisierung ist fehlgeschlagen (Datenschutz-Auftrag #%(job)s). Bitte "
+                "Die Anonymisierung ist fehlgeschlagen (Datenschutz-Vorgang #%(job)s). Bitte "
                 "versuchen Sie es erneut oder wenden Sie sich an den Support."
             )
             % {"job": job.pk},
@@ -379,7 +379,7 @@ def order_restore(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(
             request,
             _(
-                "Wiederherstellung gestartet (Datenschutz-Auftrag #%(job)s). Die Seite "
+                "Wiederherstellung gestartet (Datenschutz-Vorgang #%(job)s). Die Seite "
                 "aktualisiert sich, sobald die Kundendaten wieder da sind."
             )
             % {"job": job.pk},

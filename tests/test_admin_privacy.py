@@ -77,7 +77,7 @@ def test_the_anonymize_action_queues_a_job_and_links_it(support, staff, orders):
     html = response.text
     job_url = reverse("admin:orders_privacyjob_change", args=[job.pk])
     assert "Anonymisierung von 2 Bestellungen gestartet" in html
-    assert f'<a href="{job_url}">Datenschutz-Auftrag #{job.pk}</a>' in html
+    assert f'<a href="{job_url}">Datenschutz-Vorgang #{job.pk}</a>' in html
     _assert_no_personal_data(*(m.message for m in response.context["messages"]))
     for entry in LogEntry.objects.all():
         _assert_no_personal_data(entry.change_message, entry.object_repr)

@@ -189,6 +189,7 @@ ENDPOINTS = (
         ("orders.anonymize_order",),
         lambda w: ((w.job.pk,), {}),
     ),
+    Endpoint("orders:privacy_jobs", "GET", (VIEW_ORDER,)),
     Endpoint("orders:select_matching", "GET", (VIEW_ORDER,), lambda w: ((), {"select": "1"})),
     Endpoint("orders:export", "GET", (VIEW_ORDER, "orders.export_order")),
     Endpoint(

@@ -26,7 +26,7 @@ LABELS = {
         "Schlüssel)"
     ),
     "failed_job": _(
-        "nicht wiederhergestellt: Auftrag fehlgeschlagen, Daten bleiben im Cold Storage"
+        "nicht wiederhergestellt: Vorgang fehlgeschlagen, Daten bleiben im Cold Storage"
     ),
     # Written by earlier versions.
     "failed_cold_record": _("fehlgeschlagen: Cold-Storage-Eintrag fehlt oder ist beschädigt"),

@@ -72,7 +72,7 @@ def test_a_locked_order_is_read_only_and_comes_back_after_a_restore(page: Page, 
     expect(history).to_contain_text(re.compile(r"\d\d\.\d\d\.\d{4} \d\d:\d\d"))
     expect(history).to_contain_text("haendlerin")
     expect(history).to_contain_text(
-        re.compile(r"Auftrag #\d+ · wiederherstellbar bis 31\.12\.\d{4}")
+        re.compile(r"Vorgang #\d+ · wiederherstellbar bis 31\.12\.\d{4}")
     )
     screenshot(page, "locked_order_history")
     # The same entries for an English reader (the switch in the header keeps the page).

@@ -231,7 +231,7 @@ def test_the_poll_returns_the_banner_while_the_restore_runs(merchant_client):
     assert "<html" not in html
     assert html.strip().startswith('<div class="banner restoring')
     assert 'hx-trigger="every 2s"' in html
-    assert f"Datenschutz-Auftrag #{job.pk}: wartet" in html
+    assert f"Datenschutz-Vorgang #{job.pk}: wartet" in html
 
 
 def test_the_poll_reloads_the_page_once_the_restore_is_done(merchant_client):
@@ -445,7 +445,7 @@ def test_the_history_speaks_the_readers_language(merchant_client, merchant):
     assert "Bezahlt" not in html and "wiederherstellbar" not in html
     # The stored text stays German, for the raw table and older readers.
     event = OrderEvent.objects.get(order=order, kind=OrderEvent.Kind.ANONYMIZED)
-    assert event.detail == f"Auftrag #{job.pk} · wiederherstellbar bis 31.12.2034"
+    assert event.detail == f"Vorgang #{job.pk} · wiederherstellbar bis 31.12.2034"
     assert event.params == {"job": job.pk, "restorable_until": "2034-12-31"}
 
 

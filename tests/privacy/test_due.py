@@ -278,7 +278,7 @@ def test_the_command_enqueues_in_the_background():
     OrderFactory(channel=amazon, order_date=local(2024, 1, 1))
     out = run("--background")
     job = PrivacyJob.objects.get()
-    assert f"Amazon: Auftrag #{job.pk} eingereiht (1 fällige Bestellungen)." in out
+    assert f"Amazon: Vorgang #{job.pk} eingereiht (1 fällige Bestellungen)." in out
     assert job.state == PrivacyJob.State.QUEUED
     assert OrmQ.objects.count() == 1
 

@@ -69,7 +69,7 @@ class PrivacyCommand(CardSafeCommand):
             raise CommandError(exc.for_operator()) from None
         if options["background"]:
             self.stdout.write(
-                _("Auftrag #%(id)d eingereiht (%(total)d Bestellungen); der Worker führt ihn aus.")
+                _("Vorgang #%(id)d eingereiht (%(total)d Bestellungen); der Worker führt ihn aus.")
                 % {"id": job.pk, "total": job.total}
             )
             return

@@ -88,7 +88,7 @@ class Command(CardSafeCommand):
         if background:
             for job in jobs:
                 self.stdout.write(
-                    _("%(channel)s: Auftrag #%(id)d eingereiht (%(total)d fällige Bestellungen).")
+                    _("%(channel)s: Vorgang #%(id)d eingereiht (%(total)d fällige Bestellungen).")
                     % {"channel": name_of(job), "id": job.pk, "total": job.total}
                 )
             if failures:
