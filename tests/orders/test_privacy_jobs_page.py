@@ -1,4 +1,4 @@
-""""Vorgänge": the privacy jobs a merchant can follow, with state, counts, who and the summary."""
+""" "Vorgänge": the privacy jobs a merchant can follow, with state, counts, who and the summary."""
 
 import pytest
 from django.urls import reverse
