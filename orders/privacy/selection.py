@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -167,10 +168,10 @@ class Selection:
             ) % {"cutoff": timezone.localtime(self.due_cutoff).strftime("%d.%m.%Y %H:%M")}
         if self.ids is not None:
             return ngettext(
-                "%(count)d ausgewählte Bestellung",
-                "%(count)d ausgewählte Bestellungen",
+                "%(count)s ausgewählte Bestellung",
+                "%(count)s ausgewählte Bestellungen",
                 len(self.ids),
-            ) % {"count": len(self.ids)}
+            ) % {"count": number_format(len(self.ids), force_grouping=True)}
         return _("%(field)s %(start)s bis %(end)s") % {
             "field": DATE_FIELDS[self.date_field],
             "start": self.date_from.strftime("%d.%m.%Y"),
