@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator, capfirst
@@ -221,7 +222,8 @@ class OrderAdmin(PersonalDataAdmin):
 
     @admin.display(description=_("Summe"), ordering="total")
     def total_display(self, obj: Order) -> str:
-        return f"{obj.total} {obj.currency}"
+        amount = number_format(obj.total, decimal_pos=2, force_grouping=True)
+        return f"{amount} {obj.currency}"
 
     @admin.display(description=_("Kunde (Rechnung)"))
     def customer_display(self, obj: Order) -> str:
