@@ -1,20 +1,33 @@
 """A privacy job's result in words: what happened, what was skipped and why."""
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from orders.models import PrivacyJob
 
+#: The label shown after a count ("3 anonymisiert", "1 Adresse anonymisiert"): the nouns take
+#: the count's plural form.
 LABELS = {
     "anonymized": _("anonymisiert"),
     "queued": _("zur Wiederherstellung eingereiht"),
     "restored": _("wiederhergestellt"),
     "purged": _("endgültig gelöscht"),
-    "addresses_anonymized": _("Adressen anonymisiert"),
-    "customers_anonymized": _("Kunden vollständig anonymisiert"),
-    "addresses_restored": _("Adressen wiederhergestellt"),
-    "customers_restored": _("Kunden wiederhergestellt"),
-    "addresss_purged": _("Adressen endgültig gelöscht"),
-    "customers_purged": _("Kunden endgültig gelöscht"),
+    "addresses_anonymized": ngettext_lazy("Adresse anonymisiert", "Adressen anonymisiert", "count"),
+    "customers_anonymized": ngettext_lazy(
+        "Kunde vollständig anonymisiert", "Kunden vollständig anonymisiert", "count"
+    ),
+    "addresses_restored": ngettext_lazy(
+        "Adresse wiederhergestellt", "Adressen wiederhergestellt", "count"
+    ),
+    "customers_restored": ngettext_lazy(
+        "Kunde wiederhergestellt", "Kunden wiederhergestellt", "count"
+    ),
+    "addresss_purged": ngettext_lazy(
+        "Adresse endgültig gelöscht", "Adressen endgültig gelöscht", "count"
+    ),
+    "customers_purged": ngettext_lazy(
+        "Kunde endgültig gelöscht", "Kunden endgültig gelöscht", "count"
+    ),
     "skipped_already_anonymized": _("übersprungen: bereits anonymisiert"),
     "skipped_restoring": _("übersprungen: Wiederherstellung läuft"),
     "skipped_purged": _("übersprungen: endgültig gelöscht"),
@@ -38,7 +51,15 @@ def summary_items(job: PrivacyJob) -> list[tuple[str, str, int]]:
     order = list(LABELS)
     items = [(key, count) for key, count in job.summary.items() if count]
     items.sort(key=lambda item: order.index(item[0]) if item[0] in order else len(order))
-    return [(key, str(LABELS.get(key, key)), count) for key, count in items]
+    return [(key, _label(key, count), count) for key, count in items]
+
+
+def _label(key: str, count: int) -> str:
+    label = LABELS.get(key)
+    if label is None:
+        return key
+    # A plural label picks its form by "count"; the others have no placeholder and stay as they are.
+    return str(label % {"count": count})
 
 
 def summary_lines(job: PrivacyJob) -> list[str]:

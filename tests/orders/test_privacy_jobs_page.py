@@ -134,3 +134,23 @@ def test_in_english_jobs_are_procedures_not_orders(client):
 
     assert "Jobs" in html
     assert f"Job #{job.pk}" in html
+
+
+def test_the_summary_counts_take_the_plural_form_of_their_nouns():
+    from django.utils import translation
+
+    from orders.privacy.summary import summary_items
+
+    job = _job(summary={"anonymized": 1, "addresses_anonymized": 1, "customers_anonymized": 2})
+
+    with translation.override("de"):
+        german = [(label, count) for _key, label, count in summary_items(job)]
+    assert german == [
+        ("anonymisiert", 1),
+        ("Adresse anonymisiert", 1),
+        ("Kunden vollständig anonymisiert", 2),
+    ]
+
+    with translation.override("en"):
+        labels = [label for _key, label, _count in summary_items(job)]
+    assert labels == ["anonymized", "address anonymized", "customers fully anonymized"]
