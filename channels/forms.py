@@ -1,12 +1,14 @@
 """The channel settings form: name, kind and the anonymization policy."""
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from channels.models import (
     AMAZON_FORCED_DAYS,
     AMAZON_KIND_LOCKED_MESSAGE,
     MAX_POLICY_DAYS,
+    POLICY_DAYS_MESSAGE,
     Channel,
 )
 from customers.forms import ForgetsCardNumbersMixin
@@ -15,8 +17,9 @@ FORCED_POLICY_REASON = _(
     "Amazon verlangt die Anonymisierung nach 40 Tagen (Datenschutzregeln des Marktplatzes)"
 )
 ZERO_DAYS_WARNING = _(
-    "Achtung: Bei 0 Tagen werden die Kundendaten direkt nach dem Import anonymisiert. "
-    "Bestellungen dieses Kanals können dann nicht mehr bearbeitet oder versendet werden."
+    "Achtung: Bei 0 Tagen ist jede Bestellung sofort fällig; ihre Kundendaten werden beim "
+    "nächsten täglichen Lauf nach dem Import anonymisiert. Bestellungen dieses Kanals können "
+    "danach nicht mehr bearbeitet oder versendet werden."
 )
 POLICY_FIELDS = ("auto_anonymize", "auto_anonymize_days")
 # What CheckboxInput reads as unchecked.
@@ -33,6 +36,13 @@ class ChannelForm(ForgetsCardNumbersMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # One message for a number out of range, the model's, instead of Django's generic
+        # "Dieser Wert muss größer oder gleich 0 sein." beside it.
+        days_message = POLICY_DAYS_MESSAGE % {"limit_value": MAX_POLICY_DAYS}
+        self.fields["auto_anonymize_days"].validators = [
+            MinValueValidator(0, message=days_message),
+            MaxValueValidator(MAX_POLICY_DAYS, message=days_message),
+        ]
         # A stored Amazon channel stays Amazon: its kind is shown but not submitted.
         self.kind_is_locked = (
             self.instance.pk is not None and self.instance.kind == Channel.Kind.AMAZON
@@ -66,6 +76,14 @@ class ChannelForm(ForgetsCardNumbersMixin, forms.ModelForm):
         if self.policy_is_forced:
             self._refuse_other_forced_values()
         return cleaned_data
+
+    def _post_clean(self):
+        # A number the field refused leaves the model without one, and Channel.clean would add
+        # "Bitte die Anzahl der Tage angeben" to the same field: one message per field is enough.
+        refused = bool(self._errors.get("auto_anonymize_days"))
+        super()._post_clean()
+        if refused:
+            del self._errors["auto_anonymize_days"][1:]
 
     def _refuse_other_forced_values(self) -> None:
         # Values a client sends for the disabled fields anyway are refused, not silently dropped.

@@ -3,6 +3,7 @@
 import datetime
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.utils import timezone
 
 from channels.models import POLICY_ACTOR_PREFIX, Channel
@@ -23,11 +24,34 @@ class ChannelPolicyStatus:
     last_job: PrivacyJob | None
 
 
-def _day_after(now: datetime.datetime, days: int) -> datetime.date:
+def anonymized_on(due: datetime.datetime, next_run: datetime.datetime | None) -> datetime.date:
+    """The day the channel policy anonymizes an order that falls due at `due`: the first daily
+    run at or after it (a run at 02:30 takes an order due at 14:00 the next day, not the day it
+    falls due), and never before the next scheduled run. `next_run` is the schedule's (its time
+    of day is the run's); without one, AUTO_ANONYMIZE_TIME."""
+    if next_run is not None:
+        run = timezone.localtime(next_run)
+        hour, minute = run.hour, run.minute
+    else:
+        hour, minute = (int(part) for part in settings.AUTO_ANONYMIZE_TIME.split(":"))
     try:
-        return timezone.localdate(now + datetime.timedelta(days=days))
+        local_due = timezone.localtime(due)
+        first = local_due.replace(hour=hour, minute=minute, second=0, microsecond=0)
+        if first < local_due:
+            first += datetime.timedelta(days=1)
     except OverflowError:  # beyond year 9999: not storable, but never a 500
         return datetime.date.max
+    if next_run is not None and first < next_run:
+        first = timezone.localtime(next_run)
+    return first.date()
+
+
+def _new_order_date(now: datetime.datetime, days: int, next_run) -> datetime.date:
+    try:
+        due = now + datetime.timedelta(days=days)
+    except OverflowError:
+        return datetime.date.max
+    return anonymized_on(due, next_run)
 
 
 def policy_next_run() -> datetime.datetime | None:
@@ -54,12 +78,13 @@ def channel_policy_status(
         .order_by("-created_at", "-pk")
         .first()
     )
+    next_run = policy_next_run()
     return ChannelPolicyStatus(
         days=days,
         cutoff=cutoff,
         due_count=due_count,
-        next_run=policy_next_run(),
-        new_order_date=_day_after(now, days),
+        next_run=next_run,
+        new_order_date=_new_order_date(now, days, next_run),
         last_job=last_job,
     )
 
@@ -84,10 +109,11 @@ def order_policy_note(
         if due_at is None:
             return None
         now = now or timezone.now()
-        kind = "overdue" if due_at <= now else "planned"
-        return OrderPolicyNote(
-            kind=kind, date=timezone.localdate(due_at), days=order.channel.anonymize_after_days
-        )
+        if due_at <= now:  # "Fällig seit …": the day it fell due
+            kind, date = "overdue", timezone.localdate(due_at)
+        else:  # "voraussichtlich am …": the day of the run that takes it
+            kind, date = "planned", anonymized_on(due_at, policy_next_run())
+        return OrderPolicyNote(kind=kind, date=date, days=order.channel.anonymize_after_days)
     if order.privacy_state == PrivacyState.ANONYMIZED:
         last = (
             OrderEvent.objects.filter(order=order, kind=OrderEvent.Kind.ANONYMIZED)

@@ -15,7 +15,7 @@ from django_q.models import Schedule
 from channels.admin import ChannelAdminForm
 from channels.forms import ChannelForm
 from channels.models import AMAZON_FORCED_DAYS, Channel
-from channels.selectors import channel_policy_status
+from channels.selectors import anonymized_on, channel_policy_status, policy_next_run
 from orders import schedules
 from tests.factories import ChannelFactory, OrderFactory
 
@@ -125,7 +125,7 @@ def test_the_edit_page_shows_due_orders_and_when_a_new_order_goes(merchant_clien
     page = merchant_client.get(f"/settings/channels/{shop.pk}/")
     html = page.content.decode()
     assert "Mit dieser Einstellung sind jetzt 2 Bestellungen fällig" in html
-    in_60_days = timezone.localdate(timezone.now() + datetime.timedelta(days=60))
+    in_60_days = anonymized_on(timezone.now() + datetime.timedelta(days=60), policy_next_run())
     assert (
         f"Eine jetzt eingehende Bestellung wird voraussichtlich am {in_60_days:%d.%m.%Y} "
         "anonymisiert." in html
@@ -351,3 +351,60 @@ def test_the_database_refuses_other_amazon_values_from_bulk_writes():
         True,
         40,
     )
+
+
+# --- when the policy anonymizes ------------------------------------------------------------------
+
+
+def _local(*args) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime(*args))
+
+
+@pytest.mark.parametrize(
+    ("due", "expected"),
+    [
+        # Due in the afternoon: the next morning's run takes it, not the day it falls due.
+        (_local(2027, 3, 10, 14, 0), datetime.date(2027, 3, 11)),
+        # Due before the run's time of day: the same day's run.
+        (_local(2027, 3, 10, 1, 0), datetime.date(2027, 3, 10)),
+        # Due exactly at the run: that run.
+        (_local(2027, 3, 10, 2, 30), datetime.date(2027, 3, 10)),
+        # Across the change to summer time (Europe/Berlin, 28 March 2027).
+        (_local(2027, 3, 27, 23, 0), datetime.date(2027, 3, 28)),
+    ],
+)
+def test_an_order_is_anonymized_by_the_first_daily_run_after_it_falls_due(due, expected):
+    next_run = _local(2027, 1, 1, 2, 30)
+    assert anonymized_on(due, next_run) == expected
+    # Without a schedule (before the first migrate) AUTO_ANONYMIZE_TIME says when.
+    assert anonymized_on(due, None) == expected
+
+
+def test_it_is_never_before_the_next_scheduled_run():
+    # The schedule was moved to later: an order due today waits for it.
+    next_run = _local(2027, 3, 12, 2, 30)
+    assert anonymized_on(_local(2027, 3, 10, 1, 0), next_run) == datetime.date(2027, 3, 12)
+
+
+def test_the_estimate_for_a_new_order_is_the_run_after_the_days(shop):
+    Channel.objects.filter(pk=shop.pk).update(auto_anonymize=True, auto_anonymize_days=10)
+    shop.refresh_from_db()
+    now = _local(2027, 3, 1, 14, 5)
+
+    status = channel_policy_status(channel=shop, now=now)
+
+    assert status.new_order_date == anonymized_on(_local(2027, 3, 11, 14, 5), status.next_run)
+    if status.next_run is None or timezone.localtime(status.next_run).hour < 14:
+        assert status.new_order_date == datetime.date(2027, 3, 12)
+
+
+def test_negative_days_get_one_message_not_two(shop):
+    form = ChannelForm(
+        {"name": "Shop", "kind": "shop", "auto_anonymize": "on", "auto_anonymize_days": "-1"},
+        instance=shop,
+    )
+
+    assert not form.is_valid()
+    assert form.errors["auto_anonymize_days"] == [
+        "Bitte eine Anzahl Tage von 0 bis 3650 (10 Jahre) angeben."
+    ]

@@ -10,7 +10,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from channels.models import Channel
-from channels.selectors import order_policy_note
+from channels.selectors import anonymized_on, order_policy_note, policy_next_run
 from orders.models import Order
 from tests.factories import ChannelFactory, OrderFactory
 from tests.privacy.conftest import BOTH, anonymize, fresh, restore
@@ -45,7 +45,9 @@ def test_an_active_order_says_when_it_will_be_anonymized(merchant_client):
         )
     )
     order.save()
-    due = timezone.localdate(order.order_date) + datetime.timedelta(days=30)
+    # The first daily run after the order falls due (23:30 + 30 days: the next day's run).
+    due = anonymized_on(order.order_date + datetime.timedelta(days=30), policy_next_run())
+    assert due == timezone.localdate(order.order_date) + datetime.timedelta(days=31)
     html = page(merchant_client, order)
     assert (
         f"Wird voraussichtlich am {due:%d.%m.%Y} durch die Kanalregel (30 Tage) anonymisiert"
@@ -61,7 +63,7 @@ def test_the_date_counts_from_the_last_restore(merchant_client):
         order_date=timezone.now() - datetime.timedelta(days=100),
         restored_at=timezone.now() - datetime.timedelta(days=1),
     )
-    due = timezone.localdate(order.restored_at + datetime.timedelta(days=40))
+    due = anonymized_on(order.restored_at + datetime.timedelta(days=40), policy_next_run())
     assert (
         f"Wird voraussichtlich am {due:%d.%m.%Y} durch die Kanalregel (40 Tage) anonymisiert"
         in page(merchant_client, order)
@@ -115,5 +117,5 @@ def test_the_order_page_shows_the_note_among_its_facts(merchant_client):
     response = merchant_client.get(f"/orders/{order.pk}/")
     assert response.status_code == 200
     facts = response.content.decode().split('<dl class="facts">')[1].split("</dl>")[0]
-    due = timezone.localdate(order.order_date + datetime.timedelta(days=40))
+    due = anonymized_on(order.order_date + datetime.timedelta(days=40), policy_next_run())
     assert f"Wird voraussichtlich am {due:%d.%m.%Y} durch die Kanalregel (40 Tage)" in facts
