@@ -1,17 +1,25 @@
 """Einstellungen → Kanäle: list, create and edit sales channels and their anonymization policy."""
 
+import logging
+
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
 
 from channels.forms import FORCED_POLICY_REASON, ZERO_DAYS_WARNING, ChannelForm
 from channels.models import Channel
 from channels.selectors import ChannelPolicyStatus, channel_policy_status, policy_next_run
+from coldstorage.keys import KeyConfigurationError
+from orders.privacy.jobs import privacy_job_anonymize_due
+
+logger = logging.getLogger(__name__)
 
 
 @permission_required("channels.view_channel", raise_exception=True)
@@ -112,3 +120,58 @@ def _due_message(status: ChannelPolicyStatus) -> str:
         "%(count)d Bestellungen dieses Kanals sind jetzt fällig und werden %(when)s anonymisiert.",
         status.due_count,
     ) % {"count": status.due_count, "when": when}
+
+
+@permission_required(("channels.view_channel", "orders.anonymize_order"), raise_exception=True)
+@require_POST
+def channel_run_policy(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Jetzt ausführen": the channel's policy run now, for this channel only, as a background
+    job the merchant follows on its page. Refused – nothing started – when the channel has no
+    policy, when its days are no longer those the page showed (`days`: changed meanwhile), or
+    when no order is due (no empty job)."""
+    channel = get_object_or_404(Channel, pk=pk)
+    status = channel_policy_status(channel=channel)
+    edit_url = reverse("channels:edit", args=[channel.pk])
+    if status is None:
+        messages.error(request, _("Dieser Kanal anonymisiert Kundendaten nicht automatisch."))
+        return redirect(edit_url)
+    if request.POST.get("days") != str(status.days):
+        messages.error(
+            request,
+            _(
+                "Die Regel dieses Kanals wurde inzwischen geändert. Bitte prüfen Sie die Vorschau "
+                "und starten Sie erneut."
+            ),
+        )
+        return redirect(edit_url)
+    if not status.due_count:
+        messages.info(request, _("Derzeit ist keine Bestellung dieses Kanals fällig."))
+        return redirect(edit_url)
+    try:
+        run = privacy_job_anonymize_due(
+            requested_by=request.user, background=True, channel_ids=[channel.pk]
+        )
+    except KeyConfigurationError:
+        logger.exception("channel policy run refused: channel id %s", channel.pk)
+        messages.error(
+            request,
+            _(
+                "Der Lauf konnte nicht gestartet werden: der Cold-Storage-Schlüssel fehlt. Bitte "
+                "wenden Sie sich an den Support."
+            ),
+        )
+        return redirect(edit_url)
+    if not run.jobs:
+        messages.error(request, _("Der Lauf konnte nicht gestartet werden (siehe Protokoll)."))
+        return redirect(edit_url)
+    job = run.jobs[0]
+    messages.success(
+        request,
+        ngettext(
+            "Vorgang #%(job)d gestartet: %(count)s fällige Bestellung wird anonymisiert.",
+            "Vorgang #%(job)d gestartet: %(count)s fällige Bestellungen werden anonymisiert.",
+            job.total,
+        )
+        % {"job": job.pk, "count": formats.number_format(job.total, force_grouping=True)},
+    )
+    return redirect("orders:privacy_job", pk=job.pk)

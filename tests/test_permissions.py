@@ -118,6 +118,11 @@ def _channel_form(world: World) -> tuple[tuple, dict]:
     return (world.channel.pk,), {"name": "Umbenannt", "kind": "shop"}
 
 
+def _run_policy(world: World) -> tuple[tuple, dict]:
+    # The world's channel has a policy of 0 days: its active orders are due, a run starts a job.
+    return (world.channel.pk,), {"days": "0"}
+
+
 ENDPOINTS = (
     Endpoint("orders:list", "GET", (VIEW_ORDER,)),
     Endpoint("orders:detail", "GET", (VIEW_ORDER,), lambda w: ((w.active.pk,), {})),
@@ -219,6 +224,13 @@ ENDPOINTS = (
     ),
     Endpoint("channels:edit", "GET", ("channels.change_channel",), _channel_form),
     Endpoint("channels:edit", "POST", ("channels.change_channel",), _channel_form, writes=True),
+    Endpoint(
+        "channels:run_policy",
+        "POST",
+        ("channels.view_channel", "orders.anonymize_order"),
+        _run_policy,
+        writes=True,
+    ),
     Endpoint("documents:company", "GET", ("documents.view_companysettings",)),
     Endpoint(
         "documents:company",
@@ -282,7 +294,8 @@ def _login(client, username: str, permissions) -> None:
 def world(settings) -> World:
     # One connection: the order page's anonymize runs its job here, inside the test's transaction.
     settings.PRIVACY_JOB_THREADS = 1
-    channel = ChannelFactory(name="Shop Perm")
+    # A policy of 0 days: "Jetzt ausführen" has due orders to start a job for.
+    channel = ChannelFactory(name="Shop Perm", auto_anonymize=True, auto_anonymize_days=0)
     active = OrderFactory(channel=channel, number=700001)
     OrderItemFactory(order=active)
     invoiced = OrderFactory(channel=channel, number=700002)

@@ -99,7 +99,11 @@ class PolicyRun:
 
 
 def privacy_job_anonymize_due(
-    *, now: datetime.datetime | None = None, requested_by=None, background: bool = True
+    *,
+    now: datetime.datetime | None = None,
+    requested_by=None,
+    background: bool = True,
+    channel_ids: list[int] | None = None,
 ) -> PolicyRun:
     """One anonymize job per channel with a policy, for the orders due at `now` (SPEC 5).
 
@@ -114,6 +118,8 @@ def privacy_job_anonymize_due(
     cold_keyring()
     run = PolicyRun()
     channels = Channel.objects.filter(Q(auto_anonymize=True) | Q(kind=Channel.Kind.AMAZON))
+    if channel_ids is not None:  # "Jetzt ausführen" on a channel's page
+        channels = channels.filter(pk__in=channel_ids)
     for channel in channels.order_by("name", "pk"):
         try:
             with transaction.atomic():
