@@ -18,14 +18,18 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from customers.models import VIEW_PERSONAL_DATA
 from orders.export import ExportOptions, export_filename, order_export_lines
-from orders.forms import MAX_PRIVACY_SELECTION, OrderExportForm, OrderFilterForm, PrivacyIdsForm
+from orders.forms import (
+    MAX_PRIVACY_SELECTION,
+    OrderExportForm,
+    OrderFilterForm,
+    PrivacyIdsForm,
+    list_filter_params,
+)
 from orders.models import Order
 from orders.selectors import order_list_filter_count, orders_matching
 
 #: Exporting reads the orders: it takes seeing them as well.
 EXPORT_PERMISSIONS = ("orders.view_order", "orders.export_order")
-#: The list filter's parameters, carried through the dialog for "all matching orders".
-_FILTER_PARAMS = ("q", "channel", "status", "privacy", "date_from", "date_to")
 
 
 @dataclass
@@ -50,7 +54,7 @@ def _export_source(request: HttpRequest, data) -> ExportSource:
     filters = OrderFilterForm(data)
     source = ExportSource(
         mode="matching",
-        filter_params=[(name, data[name]) for name in _FILTER_PARAMS if data.get(name)],
+        filter_params=list_filter_params(data),
     )
     if not filters.is_valid():
         # Neither the values nor the field's own messages are repeated: they may quote the input.
