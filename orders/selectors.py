@@ -114,14 +114,16 @@ def _orders_of_people(orders: QuerySet[Order], terms: list[str]) -> tuple[set[in
     if len(address_ids) > ADDRESS_LIMIT:
         return ids, True
     if address_ids:
-        for role in ("billing", "shipping"):
-            # The order's own address may have been edited since it was copied: it must match.
-            ids.update(
-                active.filter(**{f"{role}_entry_id__in_ids": address_ids})
-                .alias(own_text=search_text(f"{role}_"))
-                .filter(matches_terms("own_text", terms))
-                .values_list("pk", flat=True)[:SEARCH_LIMIT]
+        # One pass over both entry indexes (a BitmapOr); the order's own address may have been
+        # edited since it was copied from the entry: it must match as well.
+        ids.update(
+            active.filter(
+                Q(billing_entry_id__in_ids=address_ids) | Q(shipping_entry_id__in_ids=address_ids)
             )
+            .alias(billing_text=search_text("billing_"), shipping_text=search_text("shipping_"))
+            .filter(matches_terms("billing_text", terms) | matches_terms("shipping_text", terms))
+            .values_list("pk", flat=True)[:SEARCH_LIMIT]
+        )
     if len(terms) == 1:
         customer_ids = customer_ids_with_email(terms[0])
         if customer_ids:
