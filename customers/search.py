@@ -35,6 +35,11 @@ def search_terms(q: str) -> list[str]:
     return q.lower().split()[:MAX_TERMS]
 
 
+def looks_like_email(term: str) -> bool:
+    """Whether a word may be (the beginning of) an e-mail address: "j.schumacher", "jürgen@"."""
+    return "@" in term or "." in term
+
+
 def searches_personal_data(terms: list[str]) -> bool:
     return any(len(term) >= MIN_TERM_LENGTH for term in terms)
 

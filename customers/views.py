@@ -35,6 +35,7 @@ from customers.search import (
     ADDRESS_LIMIT,
     active_addresses_matching,
     customer_ids_with_email,
+    looks_like_email,
     search_terms,
     searches_personal_data,
 )
@@ -89,7 +90,7 @@ def _search(customers: QuerySet[Customer], q: str) -> QuerySet[Customer]:
         customer_ids = list(
             addresses.order_by().values_list("customer_id", flat=True)[: ADDRESS_LIMIT + 1]
         )
-        if len(terms) == 1:
+        if len(terms) == 1 and looks_like_email(terms[0]):
             ids.update(customer_ids_with_email(terms[0]))
         if len(customer_ids) > ADDRESS_LIMIT:
             # A common word: the list's own order (newest customer first) meets a page of

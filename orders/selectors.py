@@ -16,6 +16,7 @@ from customers.search import (
     ADDRESS_LIMIT,
     active_addresses_matching,
     customer_ids_with_email,
+    looks_like_email,
     matches_terms,
     search_terms,
     search_text,
@@ -56,11 +57,14 @@ SEARCH_LIMIT = 10_000
 
 
 def _search(orders: QuerySet[Order], q: str, *, personal_search: bool) -> QuerySet[Order]:
-    """Case-insensitive, by word prefix, several words together (customers.search). Each kind
-    of match is looked up on its own index first and the list then filters by the ids found: an
-    OR across columns (or a partial index inside an OR) makes PostgreSQL scan the orders table
-    instead (300 ms on a million orders, measured). A constant number of queries, each bounded
-    by an index and a LIMIT: the work does not grow with the orders.
+    """Case-insensitive, by word prefix, several words together (customers.search).
+
+    The numbers are looked up on their own indexes first and found by id. People are found
+    through the address book: its trigram index names the few entries that match, and the list
+    takes the active orders that came from them (a BitmapOr over the two entry indexes) whose
+    own address matches too. No OR reaches across unindexed columns – that makes PostgreSQL scan
+    the orders table (300 ms on a million orders, measured) – except for words so common that
+    the list's own index, newest first, meets a page of matches within a few hundred rows.
 
     Without `personal_search` only the order's numbers are searched: finding an order by a
     name or an e-mail address would tell who bought it to someone who may not see that."""
@@ -78,32 +82,23 @@ def _search(orders: QuerySet[Order], q: str, *, personal_search: bool) -> QueryS
         )
         if term.isascii() and term.isdigit() and len(term) <= 18:
             ids.update(found.filter(number=int(term)).values_list("pk", flat=True))
-    common_words = False
+    condition = Q(pk__in_ids=ids) if ids else None
     if personal_search and searches_personal_data(terms):
-        people_ids, common_words = _orders_of_people(found, terms)
-        ids.update(people_ids)
-    if common_words:
-        # So many people match (a big city, the commonest names) that the list's own order,
-        # newest first, meets a page of them within a few hundred rows: the orders' own
-        # address columns are tested as the list walks its index.
-        return orders.alias(
-            billing_text=search_text("billing_"), shipping_text=search_text("shipping_")
-        ).filter(
-            Q(pk__in_ids=ids)
-            | Q(privacy_state=PrivacyState.ACTIVE)
-            & (matches_terms("billing_text", terms) | matches_terms("shipping_text", terms))
-        )
-    return orders.filter(pk__in_ids=ids) if ids else orders.none()
+        people = _people_condition(terms)
+        if people is not None:
+            condition = people if condition is None else condition | people
+            orders = orders.alias(
+                billing_text=search_text("billing_"), shipping_text=search_text("shipping_")
+            )
+    return orders.none() if condition is None else orders.filter(condition)
 
 
-def _orders_of_people(orders: QuerySet[Order], terms: list[str]) -> tuple[set[int], bool]:
-    """Active orders whose own billing or shipping address matches every term (found through
-    the address-book entries they came from), or whose customer has an e-mail address that
-    begins with the single term; and whether more than ADDRESS_LIMIT address-book entries
-    match (then not all of their orders are among the ids). An anonymized (restoring, purged)
-    order is never found: its columns hold placeholders and its data is in cold storage."""
-    ids: set[int] = set()
-    active = orders.filter(privacy_state=PrivacyState.ACTIVE)
+def _people_condition(terms: list[str]) -> Q | None:
+    """Active orders whose own billing or shipping address matches every term, or whose
+    customer has an e-mail address that begins with the single term (one with "@" or "."):
+    None when nobody matches. An anonymized (restoring, purged) order is never found: its
+    columns hold placeholders and its data is in cold storage, which no search reads."""
+    own_address = matches_terms("billing_text", terms) | matches_terms("shipping_text", terms)
     # Unordered: the first entries the trigram index finds (sorting all matches of a common
     # word would read them all, 230 ms for "Berlin" on a million orders, measured).
     address_ids = list(
@@ -112,27 +107,26 @@ def _orders_of_people(orders: QuerySet[Order], terms: list[str]) -> tuple[set[in
         .values_list("id", flat=True)[: ADDRESS_LIMIT + 1]
     )
     if len(address_ids) > ADDRESS_LIMIT:
-        return ids, True
+        # A common word (a big city, the commonest names): tested as the list walks its index.
+        return Q(privacy_state=PrivacyState.ACTIVE) & own_address
+    matches = []
     if address_ids:
-        # One pass over both entry indexes (a BitmapOr); the order's own address may have been
-        # edited since it was copied from the entry: it must match as well.
-        ids.update(
-            active.filter(
-                Q(billing_entry_id__in_ids=address_ids) | Q(shipping_entry_id__in_ids=address_ids)
-            )
-            .alias(billing_text=search_text("billing_"), shipping_text=search_text("shipping_"))
-            .filter(matches_terms("billing_text", terms) | matches_terms("shipping_text", terms))
-            .values_list("pk", flat=True)[:SEARCH_LIMIT]
+        # A set: Django walks a list element by element looking for expressions (config.lookups).
+        address_ids = set(address_ids)
+        # The order's own address may have been edited since it was copied from the entry: it
+        # must match as well.
+        matches.append(
+            (Q(billing_entry_id__in_ids=address_ids) | Q(shipping_entry_id__in_ids=address_ids))
+            & own_address
         )
-    if len(terms) == 1:
+    if len(terms) == 1 and looks_like_email(terms[0]):
         customer_ids = customer_ids_with_email(terms[0])
         if customer_ids:
-            ids.update(
-                active.filter(customer_id__in_ids=customer_ids).values_list("pk", flat=True)[
-                    :SEARCH_LIMIT
-                ]
-            )
-    return ids, False
+            matches.append(Q(customer_id__in_ids=set(customer_ids)))
+    if not matches:
+        return None
+    either = matches[0] if len(matches) == 1 else matches[0] | matches[1]
+    return Q(privacy_state=PrivacyState.ACTIVE) & either
 
 
 def orders_matching(filters: Mapping, *, personal_search: bool) -> QuerySet[Order]:
