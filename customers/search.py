@@ -7,10 +7,11 @@ an anonymized address, customer or order holds placeholders and its real data is
 storage, which no search reads; and the placeholders are never matched either.
 
 On PostgreSQL a trigram index (pg_trgm, migration customers.0006) serves the word-prefix match
-of the address book and a pattern index the e-mail prefix, so a search reads index entries, not
-the table. The order list looks up the address book first and then the orders that came from the
-matches: the orders' own address columns carry no index on purpose (Order.Meta: anonymizing
-them must stay a HOT update), they are only re-checked for the few orders found.
+of the address book and a pattern index the e-mail prefix. The order list looks up the address
+book first and then the orders that came from the matches: the orders' own address columns
+carry no index on purpose (Order.Meta: anonymizing them must stay a HOT update), they are only
+re-checked for the orders found. Words are split at spaces only: the second half of
+"Müller-Lüdenscheidt" does not begin a word.
 """
 
 from django.db.models import F, Q, QuerySet, TextField, Value
@@ -25,7 +26,8 @@ MAX_TERMS = 5
 #: A search with no word at least this long does not look through personal data: one or two
 #: letters match a large share of all people (and make the trigram index read most of itself).
 MIN_TERM_LENGTH = 3
-#: How many address-book entries and customers one search takes, the newest first.
+#: Up to this many matching address-book entries a search finds the orders (customers) by their
+#: ids; a word with more matches is common, and the list tests its rows as it walks its own index.
 ADDRESS_LIMIT = 5000
 EMAIL_CUSTOMER_LIMIT = 1000
 

@@ -74,7 +74,7 @@ class OrderFilterForm(ForgetsCardNumbersMixin, DateRangeMixin, forms.Form):
         widget=forms.TextInput(
             attrs={
                 "type": "search",
-                "placeholder": _("Nr., externe Nr., Name, Firma, PLZ, Ort, E-Mail"),
+                "placeholder": _("Nr., Name, Firma, Ort, PLZ, E-Mail"),
                 "autocomplete": "off",
             }
         ),
