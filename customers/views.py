@@ -3,11 +3,21 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -20,6 +30,14 @@ from customers.models import (
     CustomerEmail,
     CustomerSource,
     PrivacyState,
+)
+from customers.search import (
+    ADDRESS_LIMIT,
+    active_addresses_matching,
+    customer_ids_with_email,
+    looks_like_email,
+    search_terms,
+    searches_personal_data,
 )
 from customers.services import (
     CUSTOMER_EDITABLE_FIELDS,
@@ -53,17 +71,35 @@ def _page_number(request: HttpRequest) -> int:
 
 
 def _search(customers: QuerySet[Customer], q: str) -> QuerySet[Customer]:
-    if not q:
+    """By customer number (exact), e-mail prefix, or names, company, postcode and city by word
+    prefix, several words together (customers.search); case-insensitive. Anonymized data is
+    never searched: only active addresses and customers count."""
+    terms = search_terms(q)
+    if not terms:
         return customers
-    if q.isascii() and q.isdigit():
+    ids: set[int] = set()
+    if len(terms) == 1 and terms[0].isascii() and terms[0].isdigit():
+        term = terms[0]
         # Longer than any bigint: no customer has that number (and int() refuses > 4,300 digits).
-        if len(q) > len(str(_MAX_CUSTOMER_NUMBER)) or int(q) > _MAX_CUSTOMER_NUMBER:
-            return customers.none()
-        return customers.filter(number=int(q))
-    if "@" in q:
-        emails = CustomerEmail.objects.filter(customer=OuterRef("pk"), email__istartswith=q)
-        return customers.filter(Exists(emails))
-    return customers.filter(last_name__istartswith=q)
+        if len(term) <= len(str(_MAX_CUSTOMER_NUMBER)) and int(term) <= _MAX_CUSTOMER_NUMBER:
+            ids.update(Customer.objects.filter(number=int(term)).values_list("pk", flat=True))
+    if searches_personal_data(terms):
+        addresses = active_addresses_matching(Address.objects.all(), terms).filter(
+            customer__privacy_state=PrivacyState.ACTIVE
+        )
+        customer_ids = list(
+            addresses.order_by().values_list("customer_id", flat=True)[: ADDRESS_LIMIT + 1]
+        )
+        if len(terms) == 1 and looks_like_email(terms[0]):
+            ids.update(customer_ids_with_email(terms[0]))
+        if len(customer_ids) > ADDRESS_LIMIT:
+            # A common word: the list's own order (newest customer first) meets a page of
+            # matches at once, testing each customer's addresses as it goes.
+            return customers.filter(
+                Q(pk__in_ids=ids) | Exists(addresses.order_by().filter(customer=OuterRef("pk")))
+            )
+        ids.update(customer_ids)
+    return customers.filter(pk__in_ids=ids) if ids else customers.none()
 
 
 def _overview_rows(q: str, page: int) -> tuple[list[Customer], bool]:
@@ -150,9 +186,9 @@ def customers_list(request: HttpRequest) -> HttpResponse:
     page = _page_number(request)
     customers, has_next = _overview_rows(q, page)
     template_name = "customers/list.html"
-    if request.htmx:
+    if request.htmx and not request.htmx.history_restore_request:
         template_name += "#table"
-    return TemplateResponse(
+    response = TemplateResponse(
         request,
         template_name,
         {
@@ -163,6 +199,9 @@ def customers_list(request: HttpRequest) -> HttpResponse:
             "ANONYMIZED": ANONYMIZED,
         },
     )
+    # The same URL answers with a page or a fragment: caches must tell them apart.
+    patch_vary_headers(response, ("HX-Request",))
+    return response
 
 
 @permission_required(VIEW_PERMISSIONS, raise_exception=True)

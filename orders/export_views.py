@@ -18,7 +18,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from customers.models import VIEW_PERSONAL_DATA
 from orders.export import ExportOptions, export_filename, order_export_lines
-from orders.forms import MAX_PRIVACY_SELECTION, OrderExportForm, OrderFilterForm, PrivacyIdsForm
+from orders.forms import (
+    MAX_PRIVACY_SELECTION,
+    OrderExportForm,
+    OrderFilterForm,
+    PrivacyIdsForm,
+    list_filter_params,
+)
 from orders.models import Order
 from orders.selectors import order_list_filter_count, orders_matching
 
@@ -48,7 +54,7 @@ def _export_source(request: HttpRequest, data) -> ExportSource:
     filters = OrderFilterForm(data)
     source = ExportSource(
         mode="matching",
-        filter_params=OrderFilterForm.filter_params(data),
+        filter_params=list_filter_params(data),
     )
     if not filters.is_valid():
         # Neither the values nor the field's own messages are repeated: they may quote the input.

@@ -1,8 +1,12 @@
 """Forms of the merchant's order pages: list filters, privacy actions, the edit page, shipping."""
 
 import datetime
+from collections.abc import Mapping
+from urllib.parse import urlencode
 
 from django import forms
+from django.core import signing
+from django.utils.crypto import constant_time_compare
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -60,15 +64,6 @@ class DateRangeMixin:
 
 
 class OrderFilterForm(ForgetsCardNumbersMixin, DateRangeMixin, forms.Form):
-    #: The parameters that filter the list (not its page or sorting): what the dialogs and the
-    #: "Mehr" menu carry on so that an action covers exactly the orders the list shows.
-    FILTER_PARAMS = ("q", "channel", "status", "privacy", "date_from", "date_to")
-
-    @classmethod
-    def filter_params(cls, data) -> list[tuple[str, str]]:
-        """The filter's non-empty parameters in `data` (a QueryDict), as (name, value) pairs."""
-        return [(name, data[name]) for name in cls.FILTER_PARAMS if data.get(name)]
-
     """The list's filters, search, sorting and page; everything arrives as GET parameters."""
 
     q = forms.CharField(
@@ -79,7 +74,7 @@ class OrderFilterForm(ForgetsCardNumbersMixin, DateRangeMixin, forms.Form):
         widget=forms.TextInput(
             attrs={
                 "type": "search",
-                "placeholder": _("Nr., externe Nr., Nachname, E-Mail"),
+                "placeholder": _("Nr., Name, Firma, Ort, PLZ, E-Mail"),
                 "autocomplete": "off",
             }
         ),
@@ -137,6 +132,32 @@ class OrderFilterForm(ForgetsCardNumbersMixin, DateRangeMixin, forms.Form):
         except (TypeError, ValueError):
             return 1
         return min(max(page, 1), MAX_ORDER_LIST_PAGE)
+
+
+#: The list's filter parameters: what "all matching orders" means (sort and page choose no orders).
+LIST_FILTER_PARAMS = ("q", "channel", "status", "privacy", "date_from", "date_to")
+#: The GET parameter that carries the signature of the filter the table was rendered with.
+LIST_STATE_PARAM = "list_state"
+_LIST_STATE_SALT = "orders.list_state"
+
+
+def list_filter_params(data: Mapping) -> list[tuple[str, str]]:
+    """The filter parameters of `data` (a QueryDict) that are set, in a fixed order."""
+    return [(name, str(data[name])) for name in LIST_FILTER_PARAMS if data.get(name)]
+
+
+def list_state_signature(params: list[tuple[str, str]]) -> str:
+    """Signs the filter a table was rendered with. "All matching" sends it back with the filter,
+    so the server acts on the filter of the rows the merchant saw – not on controls that may
+    show something else meanwhile – and refuses a filter it did not render."""
+    return signing.Signer(salt=_LIST_STATE_SALT).signature(urlencode(params))
+
+
+def list_state_is_valid(data: Mapping) -> bool:
+    """Whether `data`'s filter parameters are exactly those a table was rendered with."""
+    return constant_time_compare(
+        list_state_signature(list_filter_params(data)), str(data.get(LIST_STATE_PARAM) or "")
+    )
 
 
 def country_choices() -> list[tuple[str, str]]:

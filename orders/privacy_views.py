@@ -19,10 +19,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 from coldstorage.keys import KeyConfigurationError
 from customers.models import VIEW_PERSONAL_DATA
 from orders.forms import (
+    LIST_STATE_PARAM,
     MAX_PRIVACY_SELECTION,
     OrderFilterForm,
     PrivacyIdsForm,
     PrivacyRangeForm,
+    list_filter_params,
+    list_state_is_valid,
 )
 from orders.models import PrivacyJob
 from orders.privacy.jobs import privacy_job_anonymize, privacy_job_restore
@@ -93,8 +96,17 @@ def privacy_action(request: HttpRequest, action: str) -> HttpResponse:
     if data.get("matching"):
         context["mode"] = "matching"
         filters = OrderFilterForm(data)
-        context["filter_params"] = OrderFilterForm.filter_params(data)
-        if filters.is_valid():
+        context["filter_params"] = list_filter_params(data)
+        context["list_state"] = data.get(LIST_STATE_PARAM, "")
+        if not list_state_is_valid(data):
+            # Only a filter a table was rendered with: never one the list did not show.
+            context["errors"].append(
+                _(
+                    "Die Auswahl passt nicht zu den Filtern der angezeigten Liste. Bitte laden Sie "
+                    "die Bestellübersicht neu und wählen Sie die Bestellungen erneut aus."
+                )
+            )
+        elif filters.is_valid():
             try:
                 selection = order_list_filter_selection(
                     filters=filters.cleaned_data,

@@ -26,6 +26,8 @@ from orders.forms import (
     OrderFilterForm,
     OrderShipForm,
     disable_fields,
+    list_filter_params,
+    list_state_signature,
 )
 from orders.invoicing import issued_invoice, order_invoice_totals
 from orders.models import (
@@ -91,13 +93,17 @@ def orders_list(request: HttpRequest) -> HttpResponse:
         # Invalid filters show the messages and no rows, never an unfiltered list.
         page = None
         sort = DEFAULT_ORDER_LIST_SORT
+    # The filter these rows are found with, as the URL says: the table carries it (signed), and
+    # "all matching" and the "Mehr" actions act on it, whatever the controls show meanwhile.
+    list_state = list_filter_params(request.GET)
     context = {
         "form": form,
         "page": page,
         "sort": sort,
         "sort_links": _sort_links(sort),
-        "filter_params": (filter_params := OrderFilterForm.filter_params(request.GET)),
-        "is_filtered": bool(filter_params),
+        "is_filtered": bool(list_state),
+        "list_state": list_state,
+        "list_state_signature": list_state_signature(list_state),
     }
     template_name = "orders/list.html"
     if request.htmx and not request.htmx.history_restore_request:

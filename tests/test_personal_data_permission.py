@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django.urls import reverse
 
+from orders.forms import list_state_signature
 from orders.models import OrderStatus
 from orders.services import order_create_invoice
 from tests.conftest import permissions
@@ -128,7 +129,11 @@ def test_all_matching_cannot_probe_names_without_the_permission(client, order):
     _client(client, "orders.view_order", "orders.anonymize_order")
 
     count = client.get(reverse("orders:select_matching"), {"q": "Mustermann", "select": "1"})
-    dialog = client.get(reverse("orders:privacy_anonymize"), {"matching": "1", "q": "Mustermann"})
+    signed = list_state_signature([("q", "Mustermann")])
+    dialog = client.get(
+        reverse("orders:privacy_anonymize"),
+        {"matching": "1", "q": "Mustermann", "list_state": signed},
+    )
 
     assert count.context["count"] == 0
     assert "Zu den Filtern passen keine Bestellungen." in dialog.text

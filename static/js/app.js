@@ -43,6 +43,10 @@
   document.addEventListener("change", (event) => {
     const target = event.target;
     if (target.matches("[data-autosubmit]")) {
+      // The language switch returns to the page as the address bar shows it now: htmx may have
+      // pushed filters, pages or a search since the page was rendered.
+      const next = target.form?.querySelector("input[name=next][data-current-url]");
+      if (next) next.value = window.location.pathname + window.location.search;
       target.form?.submit();
       return;
     }

@@ -85,6 +85,53 @@ def test_it_searches_number_last_name_prefix_and_email(logged_in, q, expected):
     assert {c.number for c in response.context["customers"]} == expected
 
 
+@pytest.mark.parametrize("limit", [5000, 0], ids=["rare", "common"])
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("erika schmidt", {20002, 20003}),  # first and last name together
+        ("Schmidt Erika", {20002, 20003}),
+        ("schmidtk", {20003}),
+        ("SCHMIDTKE", {20003}),
+        ("köln", {20001, 20002, 20003}),  # city
+        ("KÖLN", {20001, 20002, 20003}),
+        ("wien", {20001, 20002, 20003}),
+        ("MÜLLER", {20001}),
+        ("mann", set()),  # inside a word
+        ("erika müller köln", {20001}),
+        ("erika weber", set()),
+    ],
+)
+def test_it_finds_people_by_names_and_city(logged_in, monkeypatch, limit, q, expected):
+    monkeypatch.setattr("customers.views.ADDRESS_LIMIT", limit)
+    make_customer(20001, "Müller")
+    make_customer(20002, "Schmidt")
+    make_customer(20003, "Schmidtke")
+    response = logged_in.get("/customers/", {"q": q})
+    assert {c.number for c in response.context["customers"]} == expected
+
+
+@pytest.mark.parametrize("limit", [5000, 0], ids=["rare", "common"])
+def test_it_does_not_find_anonymized_data(logged_in, monkeypatch, limit):
+    monkeypatch.setattr("customers.views.ADDRESS_LIMIT", limit)
+    gone = make_customer(20001, "Geheim")
+    partly = make_customer(20002, "Teilweise")
+    Customer.objects.filter(pk=gone.pk).update(privacy_state="anonymized")
+    Address.objects.filter(customer=gone).update(privacy_state="anonymized")
+    Address.objects.filter(customer=partly, city="Wien").update(
+        privacy_state="anonymized", city=ANONYMIZED
+    )
+
+    def found(q):
+        return {c.number for c in logged_in.get("/customers/", {"q": q}).context["customers"]}
+
+    assert found("Geheim") == set()
+    assert found("erika20001@example.de") == set()
+    assert found("Wien") == set()
+    assert found("Köln") == {20002}
+    assert found("[Anonymisiert]") == set()
+
+
 def test_it_paginates_without_counting(logged_in, monkeypatch):
     monkeypatch.setattr("customers.views.PAGE_SIZE", 2)
     for number in range(20001, 20006):

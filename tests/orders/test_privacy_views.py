@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from coldstorage import keys
 from customers.models import ANONYMIZED, PrivacyState
+from orders.forms import LIST_STATE_PARAM, list_filter_params, list_state_signature
 from orders.models import Order, OrderStatus, PrivacyJob
 from orders.privacy.jobs import privacy_job_anonymize, privacy_job_run
 from orders.privacy.selection import Selection
@@ -28,6 +29,15 @@ ANONYMIZE_COUNT_URL = reverse("orders:privacy_anonymize_count")
 RESTORE_COUNT_URL = reverse("orders:privacy_restore_count")
 MATCHING_URL = reverse("orders:select_matching")
 HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def _matching(**filters) -> dict:
+    """ "All matching orders" of a list rendered with `filters`, as its table sends them."""
+    return {"matching": "1", **filters, LIST_STATE_PARAM: _signature(filters)}
+
+
+def _signature(filters: dict) -> str:
+    return list_state_signature(list_filter_params(filters))
 
 
 def _aware(year: int, month: int, day: int, hour: int = 12) -> datetime.datetime:
@@ -456,8 +466,8 @@ def test_a_pure_date_range_filter_becomes_a_date_range_selection(anonymizer):
         "date_to": "2026-03-31",
     }
 
-    confirm = anonymizer.get(ANONYMIZE_URL, {"matching": "1", **filters}, **HTMX)
-    response = anonymizer.post(ANONYMIZE_URL, {"matching": "1", **filters})
+    confirm = anonymizer.get(ANONYMIZE_URL, _matching(**filters), **HTMX)
+    response = anonymizer.post(ANONYMIZE_URL, _matching(**filters))
 
     assert "2 Bestellungen anonymisieren?" in confirm.text
     assert '<input type="hidden" name="matching" value="1">' in confirm.text
@@ -479,7 +489,7 @@ def test_any_other_filter_becomes_the_matching_ids(anonymizer):
     wanted = OrderFactory(external_number="AMZ-1")
     OrderFactory(external_number="AMZ-2")
 
-    response = anonymizer.post(ANONYMIZE_URL, {"matching": "1", "q": "AMZ-1"})
+    response = anonymizer.post(ANONYMIZE_URL, _matching(q="AMZ-1"))
 
     assert response.status_code == 302
     assert PrivacyJob.objects.get().selection == {"ids": [wanted.pk]}
@@ -490,8 +500,8 @@ def test_a_privacy_filter_is_resolved_into_ids(restorer):
     OrderFactory(order_date=_aware(2026, 3, 3))
     filters = {"privacy": "anonymized", "date_from": "2026-03-01", "date_to": "2026-03-31"}
 
-    confirm = restorer.get(RESTORE_URL, {"matching": "1", **filters})
-    restorer.post(RESTORE_URL, {"matching": "1", **filters})
+    confirm = restorer.get(RESTORE_URL, _matching(**filters))
+    restorer.post(RESTORE_URL, _matching(**filters))
 
     text = _text(confirm)
     assert "1 Bestellung wiederherstellen?" in text
@@ -505,7 +515,7 @@ def test_it_refuses_all_matching_beyond_the_limit(anonymizer, monkeypatch):
     for _ in range(3):
         OrderFactory()
 
-    response = anonymizer.post(ANONYMIZE_URL, {"matching": "1"}, **HTMX)
+    response = anonymizer.post(ANONYMIZE_URL, _matching(), **HTMX)
 
     assert "Zu den Filtern passen mehr als 2 Bestellungen." in response.text
     assert not PrivacyJob.objects.exists()
@@ -514,10 +524,58 @@ def test_it_refuses_all_matching_beyond_the_limit(anonymizer, monkeypatch):
 def test_it_refuses_all_matching_with_invalid_filters(anonymizer):
     OrderFactory()
 
-    response = anonymizer.post(ANONYMIZE_URL, {"matching": "1", "date_from": "gestern"})
+    response = anonymizer.post(ANONYMIZE_URL, _matching(date_from="gestern"))
 
     assert "Die Filter der Bestellübersicht sind ungültig." in response.text
     assert not PrivacyJob.objects.exists()
+
+
+def test_the_list_renders_its_filter_signed_into_the_table(logged_in):
+    amazon = ChannelFactory(name="Amazon")
+    OrderFactory(channel=amazon)
+    filters = {"channel": str(amazon.pk), "status": "paid"}
+
+    table = logged_in.get(LIST_URL, {**filters, "page": "1", "sort": "number"}, **HTMX).text
+
+    state = re.search(r'<form id="order-list-state" hidden>(.*?)</form>', table, re.S).group(1)
+    assert f'<input type="hidden" name="channel" value="{amazon.pk}">' in state
+    assert '<input type="hidden" name="status" value="paid">' in state
+    # Sort and page choose no orders: "all matching" is the same on every page.
+    assert 'name="page"' not in state and 'name="sort"' not in state
+    assert f'name="list_state" value="{_signature(filters)}"' in state
+
+
+def test_all_matching_acts_only_on_a_filter_the_list_was_rendered_with(anonymizer):
+    """Controls changed after the table was rendered (or a forged request): the filter sent with
+    the table's signature of another filter is refused, nothing is anonymized."""
+    ebay = ChannelFactory(name="eBay")
+    OrderFactory(channel=ebay, status=OrderStatus.ARCHIVED)
+    OrderFactory(channel=ebay, status=OrderStatus.PAID)
+    shown = {"channel": str(ebay.pk), "status": "archived"}
+    tampered = {**_matching(**shown), "status": ""}
+
+    dialog = anonymizer.get(ANONYMIZE_URL, tampered, **HTMX)
+    response = anonymizer.post(ANONYMIZE_URL, tampered, **HTMX)
+    unsigned = anonymizer.post(ANONYMIZE_URL, {"matching": "1", **shown}, **HTMX)
+
+    for page in (dialog, response, unsigned):
+        assert "Die Auswahl passt nicht zu den Filtern der angezeigten Liste." in page.text
+    assert not PrivacyJob.objects.exists()
+
+
+def test_the_confirmation_carries_the_signed_filter_to_the_job(anonymizer):
+    ebay = ChannelFactory(name="eBay")
+    archived = OrderFactory(channel=ebay, status=OrderStatus.ARCHIVED)
+    OrderFactory(channel=ebay, status=OrderStatus.PAID)
+    shown = {"channel": str(ebay.pk), "status": "archived"}
+
+    confirm = anonymizer.get(ANONYMIZE_URL, _matching(**shown), **HTMX)
+    sent = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', confirm.text))
+    anonymizer.post(ANONYMIZE_URL, sent)
+
+    assert "1 Bestellung anonymisieren?" in confirm.text
+    assert sent[LIST_STATE_PARAM] == _signature(shown)
+    assert PrivacyJob.objects.get().selection == {"ids": [archived.pk]}
 
 
 # --- Dialog: date range (nothing selected) -----------------------------------------------------

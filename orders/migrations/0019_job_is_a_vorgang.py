@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0017_invoices_per_order'),
+        ('orders', '0018_external_number_prefix_index'),
     ]
 
     operations = [
