@@ -1,0 +1,7 @@
+"""The CSV import of orders (SPEC 10): our own export and Shopify's orders_export.csv, validated
+in full and shown as a preview before one transaction imports them (docs/import.md).
+
+`reading` turns bytes into rows (encoding, delimiter, quoting, limits), `formats` turns rows into
+orders of either format with the reasons a row is refused, `services` compares them with the
+database (duplicates, taken numbers) and writes them set-based.
+"""
