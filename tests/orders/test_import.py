@@ -919,3 +919,32 @@ def test_with_the_add_permission_the_menu_and_the_settings_link_lead_to_the_impo
 
     assert "Importieren …" in html
     assert html.count(f'href="{UPLOAD_URL}"') == 2
+
+
+def test_an_export_made_in_english_reads_back_too():
+    from django.utils import translation
+
+    channel = ChannelFactory(name="Shop")
+    _order(500001, channel=channel)
+    before = _facts(Order.objects.get())
+    with translation.override("en"):
+        content = _export(per_item=True)
+    assert content.decode("utf-8-sig").startswith("Order number;")
+    _empty_database()
+
+    orders_import(content=content, channel=channel, skip_duplicates=True, actor=None)
+
+    assert _facts(Order.objects.get()) == before
+
+
+def test_a_utf16_file_as_excel_saves_unicode_text_reads():
+    channel = ChannelFactory(name="Shop")
+    rows = list(csv.reader(io.StringIO(_shopify_text())))
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter="\t").writerows(rows)
+
+    preview = import_preview(
+        content=buffer.getvalue().encode("utf-16"), channel=channel, skip_duplicates=True
+    )
+
+    assert (preview.format, preview.new_count, preview.refused_count) == ("shopify", 3, 0)
