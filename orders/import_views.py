@@ -19,9 +19,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from orders.forms import OrderImportForm
 from orders.importing.reading import ImportFileError, too_large_message
-from orders.importing.services import (
-    ImportRefusedError,
-    import_preview,
+from orders.importing.services import ImportRefusedError, import_preview
+from orders.importing.uploads import (
     import_upload_confirm,
     import_upload_create,
     import_upload_delete,

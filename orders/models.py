@@ -630,7 +630,7 @@ class NumberSequence(models.Model):
 class ImportUpload(models.Model):
     """An uploaded import file between its preview and its confirmation. It holds personal data:
     deleted on confirmation, on cancelling, and by the schedule once an hour old
-    (`orders.importing.services.import_uploads_delete_expired`)."""
+    (`orders.importing.uploads.import_uploads_delete_expired`)."""
 
     #: What the pages name it by: random, so that an id cannot be guessed or counted.
     token = models.CharField(max_length=43, unique=True)

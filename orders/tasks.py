@@ -51,6 +51,6 @@ def anonymize_due() -> str:
 
 def delete_expired_import_uploads() -> str:
     """Uploaded import files hold personal data: gone an hour after upload at the latest."""
-    from orders.importing.services import import_uploads_delete_expired
+    from orders.importing.uploads import import_uploads_delete_expired
 
     return f"deleted {import_uploads_delete_expired()} import uploads"

@@ -22,7 +22,7 @@ from channels.models import Channel
 from coldstorage.models import ColdRecord
 from customers.models import Customer, CustomerEmail, PrivacyState
 from documents.models import CompanySettings, Document
-from orders.importing.services import import_upload_create
+from orders.importing.uploads import import_upload_create
 from orders.models import ImportUpload, Invoice, NumberSequence, Order, OrderEvent, PrivacyJob
 from orders.privacy.jobs import privacy_job_anonymize
 from orders.privacy.selection import Selection

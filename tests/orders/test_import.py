@@ -17,13 +17,8 @@ from customers.models import ANONYMIZED, Address, Customer, CustomerEmail, Priva
 from customers.payment_methods import PaymentMethod
 from orders.export import ExportOptions, order_export_lines
 from orders.importing.reading import ImportFileError
-from orders.importing.services import (
-    ImportRefusedError,
-    import_preview,
-    import_upload_create,
-    import_uploads_delete_expired,
-    orders_import,
-)
+from orders.importing.services import ImportRefusedError, import_preview, orders_import
+from orders.importing.uploads import import_upload_create, import_uploads_delete_expired
 from orders.models import ImportUpload, Order, OrderEvent, OrderItem, OrderStatus
 from orders.privacy.fields import ORDER_FIELDS
 from tests.conftest import permissions

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from orders.importing.services import import_uploads_delete_expired
+from orders.importing.uploads import import_uploads_delete_expired
 
 
 class Command(BaseCommand):
