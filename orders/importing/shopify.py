@@ -254,9 +254,7 @@ def _shopify_address(order: ImportedOrder, row: int, value: dict, role: str) -> 
     title = "Billing" if role == "billing" else "Shipping"
     for name_, text in address.items():
         check_length(order, row, Order, f"{role}_{name_}", text, f"{title} {name_}")
-    address["country"] = parse_country(
-        order, row, get(f"{role}_country", ""), f"{title} Country"
-    )
+    address["country"] = parse_country(order, row, get(f"{role}_country", ""), f"{title} Country")
     return address
 
 
