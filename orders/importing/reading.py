@@ -93,6 +93,11 @@ def read_table(content: bytes, *, recognizes: Callable[[list[str]], bool]) -> Cs
     most columns, so that the caller can name what is missing."""
     text, encoding = decode(content)
     text = text.lstrip("\ufeff")  # a BOM written twice (a tool that adds one to ours)
+    first_row = 2
+    if text[:4].casefold() == "sep=" and "\n" in text[:8]:
+        # Excel's hint line ("sep=;") before the header: it names the delimiter, nothing else.
+        text = text.split("\n", 1)[1]
+        first_row = 3
     if "\x00" in text:
         raise ImportFileError(
             _("Die Datei ist keine Textdatei (sie enthält Binärdaten) und wurde nicht gelesen.")
@@ -111,14 +116,14 @@ def read_table(content: bytes, *, recognizes: Callable[[list[str]], bool]) -> Cs
     csv.field_size_limit(MAX_CELL_CHARS + 1)
     try:
         next(reader)
-        for number, cells in enumerate(reader, start=2):
+        for number, cells in enumerate(reader, start=first_row):
             if any(len(cell) > MAX_CELL_CHARS for cell in cells):
                 raise ImportFileError(_cell_too_large(number))
             if not any(cell.strip() for cell in cells):
                 continue  # an empty line, or one of a spreadsheet's trailing ";;;;"
             rows.append((number, cells))
     except csv.Error as exc:
-        row = reader.line_num
+        row = reader.line_num + first_row - 2
         if "field larger than field limit" in str(exc):
             raise ImportFileError(_cell_too_large(row)) from None
         raise ImportFileError(

@@ -943,3 +943,50 @@ def test_a_utf16_file_as_excel_saves_unicode_text_reads():
     )
 
     assert (preview.format, preview.new_count, preview.refused_count) == ("shopify", 3, 0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_confirmations_at_once_import_the_file_once():
+    import threading
+
+    from django.db import connection
+
+    from orders.importing.uploads import import_upload_confirm
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    owner = UserFactory(username="importeur")
+    channel = ChannelFactory(name="Shopify DE", kind="shopify")
+    upload = import_upload_create(
+        owner=owner, channel=channel, skip_duplicates=True, content=SHOPIFY_SAMPLE.read_bytes()
+    )
+    barrier = threading.Barrier(2)
+    results = []
+
+    def confirm():
+        from django.db import connections
+
+        barrier.wait()
+        try:
+            results.append(import_upload_confirm(token=upload.token, owner=owner))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=confirm) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(result is None for result in results) == [False, True]
+    assert Order.objects.count() == 3
+    assert not ImportUpload.objects.exists()
+
+
+def test_excels_sep_line_before_the_header_is_read_past():
+    channel = ChannelFactory(name="Shop")
+    text = "sep=,\n" + _shopify_text().replace("Hinterhaus", f"Karte {CARD}")
+
+    preview = import_preview(content=text.encode(), channel=channel, skip_duplicates=True)
+
+    assert preview.format == "shopify" and [row for row, _reason in preview.refusals] == [5]
