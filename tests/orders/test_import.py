@@ -990,3 +990,40 @@ def test_excels_sep_line_before_the_header_is_read_past():
     preview = import_preview(content=text.encode(), channel=channel, skip_duplicates=True)
 
     assert preview.format == "shopify" and [row for row, _reason in preview.refusals] == [5]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_commands_exit_code_is_1_for_refused_rows_and_0_for_a_clean_dry_run(tmp_path, capsys):
+    from orders.management.commands.import_orders import Command
+
+    ChannelFactory(name="Shopify DE", kind="shopify")
+    clean = tmp_path / "clean.csv"
+    clean.write_bytes(SHOPIFY_SAMPLE.read_bytes())
+    refused = tmp_path / "refused.csv"
+    refused.write_text(_shopify_text().replace("Hinterhaus", f"Karte {CARD}"), encoding="utf-8")
+    argv = ["manage.py", "import_orders", "--channel", "Shopify DE", "--dry-run"]
+
+    Command().run_from_argv([*argv, str(clean)])  # returns: exit code 0
+    with pytest.raises(SystemExit) as exited:
+        Command().run_from_argv([*argv, str(refused)])
+
+    assert exited.value.code == 1
+    output = capsys.readouterr()
+    assert "1 row refused: nothing imported" in output.err
+    assert "4111" not in output.out + output.err
+    assert Order.objects.count() == 0
+
+
+def test_the_log_names_counts_and_ids_only(caplog):
+    import logging
+
+    channel = ChannelFactory(name="Shopify DE", kind="shopify")
+    caplog.set_level(logging.DEBUG)
+
+    orders_import(
+        content=SHOPIFY_SAMPLE.read_bytes(), channel=channel, skip_duplicates=True, actor=None
+    )
+
+    assert f"import: 3 orders into channel {channel.pk} (shopify" in caplog.text
+    for value in ("Mustermann", "erika", "Hauptstraße", "10115", "#1001", "Kaffeebecher"):
+        assert value not in caplog.text
