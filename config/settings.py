@@ -262,6 +262,12 @@ SILENCED_SYSTEM_CHECKS += ["security.W021"]
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 201_000
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# The CSV import (Einstellungen → Import): the largest file accepted, read in memory only (never a
+# temporary file: it holds personal data), and how long an upload waits for its confirmation.
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_MB", 20) * 1024 * 1024
+IMPORT_UPLOAD_MAX_AGE = datetime.timedelta(minutes=env_int("IMPORT_UPLOAD_MAX_MINUTES", 60))
+FILE_UPLOAD_HANDLERS = ["config.uploads.InMemoryUploadHandler"]
+
 # No personal data in logs (config/log_filters.py): database errors lose their DETAIL/CONTEXT
 # and quoted values, 4xx answers their traceback, logged request lines their search terms.
 LOGGING = {

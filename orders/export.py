@@ -99,6 +99,37 @@ _ITEM_COLUMNS = (
 )
 MARKER_COLUMN = _("Prüfzeichen")
 
+#: Every column the export writes, by a key of its own: the import reads a file by these.
+COLUMN_LABELS = {
+    **dict(
+        zip(
+            (
+                "number",
+                "external_number",
+                "channel",
+                "order_date",
+                "status",
+                "payment_method",
+                "invoice_number",
+                "invoice_date",
+                "delivery_date",
+            ),
+            _ORDER_COLUMNS,
+            strict=True,
+        )
+    ),
+    **dict(PERSONAL_COLUMNS),
+    **dict(
+        zip(
+            ("billing_country", "shipping_country", "net", "tax", "total", "currency", "privacy"),
+            _TAIL_COLUMNS,
+            strict=True,
+        )
+    ),
+    **dict(zip(("sku", "title", "quantity", "unit_price", "tax_rate"), _ITEM_COLUMNS, strict=True)),
+    "marker": MARKER_COLUMN,
+}
+
 PRIVACY_LABELS = {
     PrivacyState.ACTIVE: _("Aktiv"),
     PrivacyState.ANONYMIZED: _("Anonymisiert"),

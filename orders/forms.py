@@ -392,3 +392,24 @@ class OrderExportForm(forms.Form):
 
     def clean_rows(self) -> str:
         return self.cleaned_data["rows"] or "order"
+
+
+class OrderImportForm(forms.Form):
+    """Einstellungen → Import: the file, the channel its orders go into, and whether orders the
+    channel has already (same external order number) are left out."""
+
+    file = forms.FileField(label=_("CSV-Datei"))
+    channel = forms.ModelChoiceField(
+        label=_("Kanal"),
+        queryset=Channel.objects.order_by("name"),
+        empty_label=None,
+        error_messages={"invalid_choice": _("Bitte wählen Sie einen der Kanäle.")},
+    )
+    skip_duplicates = forms.BooleanField(
+        label=_("Doppelte Bestellungen nicht importieren"),
+        required=False,
+        initial=True,
+        help_text=_(
+            "Doppelt: im Kanal gibt es schon eine Bestellung mit der externen Bestellnummer."
+        ),
+    )

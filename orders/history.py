@@ -41,6 +41,11 @@ def delivery_note(number: str) -> dict:
     return {"delivery_note": number}
 
 
+def imported(source: str) -> dict:
+    """An order made by an import: which file format it came from ("own", "shopify")."""
+    return {"import": source}
+
+
 def privacy(*, job_id: int | None, restorable_until: datetime.date | None = None) -> dict:
     params = {}
     if job_id is not None:
@@ -76,6 +81,9 @@ def event_detail(params: Mapping) -> str:
         parts.append(_("Stornorechnung %s") % number)
     if number := params.get("delivery_note"):
         parts.append(_("Lieferschein %s") % number)
+    if source := params.get("import"):
+        sources = {"own": _("aus einem OrderDesk-Export"), "shopify": _("aus einem Shopify-Export")}
+        parts.append(_("Import %s") % sources.get(source, source))
     if failure := params.get("failure"):
         label = RestoreFailure(failure).label if failure in RestoreFailure.values else failure
         parts.append(_("Grund: %s") % label)

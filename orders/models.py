@@ -464,6 +464,8 @@ class OrderEvent(models.Model):
 
     class Kind(models.TextChoices):
         CREATED = "created", _("Bestellung angelegt")
+        # Read by the automation's "Bestellung importiert" trigger.
+        IMPORTED = "imported", _("Bestellung importiert")
         EDITED = "edited", _("Bestellung bearbeitet")
         STATUS_CHANGED = "status_changed", _("Status geändert")
         INVOICED = "invoiced", _("Rechnung erstellt")
@@ -623,6 +625,27 @@ class NumberSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.last_value}"
+
+
+class ImportUpload(models.Model):
+    """An uploaded import file between its preview and its confirmation. It holds personal data:
+    deleted on confirmation, on cancelling, and by the schedule once an hour old
+    (`orders.importing.uploads.import_uploads_delete_expired`)."""
+
+    #: What the pages name it by: random, so that an id cannot be guessed or counted.
+    token = models.CharField(max_length=43, unique=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey("channels.Channel", on_delete=models.CASCADE, related_name="+")
+    skip_duplicates = models.BooleanField(default=True)
+    content = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("Import-Datei")
+        verbose_name_plural = _("Import-Dateien")
+
+    def __str__(self) -> str:
+        return f"{self.pk} ({self.created_at:%Y-%m-%d %H:%M})"
 
 
 def purge_date_for(anonymized_at: datetime.datetime) -> datetime.date:

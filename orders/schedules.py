@@ -12,6 +12,7 @@ from django.utils import timezone
 RECONCILE = "Datenschutz-Aufträge fortsetzen"
 PURGE = "Cold Storage: fällige Daten endgültig löschen"
 AUTO_ANONYMIZE = "Kanalregeln: fällige Bestellungen anonymisieren"
+IMPORT_UPLOADS = "Import: abgelaufene Dateien löschen"
 
 
 def _next_run_at(hhmm: str) -> datetime.datetime:
@@ -38,6 +39,11 @@ def ensure_schedules() -> None:
             "func": "orders.tasks.anonymize_due",
             "schedule_type": Schedule.DAILY,
             "next_run": _next_run_at(settings.AUTO_ANONYMIZE_TIME),
+        },
+        IMPORT_UPLOADS: {
+            "func": "orders.tasks.delete_expired_import_uploads",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 10,
         },
         PURGE: {
             "func": "orders.tasks.purge_coldstorage",

@@ -47,3 +47,10 @@ def anonymize_due() -> str:
         failed = ", ".join(str(pk) for pk in run.failed_channel_ids)
         raise RuntimeError(f"{queued}; no job for channels {failed} (see the log)")
     return queued
+
+
+def delete_expired_import_uploads() -> str:
+    """Uploaded import files hold personal data: gone an hour after upload at the latest."""
+    from orders.importing.uploads import import_uploads_delete_expired
+
+    return f"deleted {import_uploads_delete_expired()} import uploads"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from orders import export_views, privacy_views, views
+from orders import export_views, import_views, privacy_views, views
 
 app_name = "orders"
 urlpatterns = [
@@ -46,4 +46,9 @@ urlpatterns = [
     # The list's "Mehr" → Exportieren …: the dialog and the CSV download.
     path("export/", export_views.orders_export, name="export"),
     path("export/dialog/", export_views.orders_export_dialog, name="export_dialog"),
+    # Einstellungen → Import (and "Mehr" → Importieren …): upload, preview, confirm or discard.
+    path("import/", import_views.order_import, name="import"),
+    path("import/<str:token>/", import_views.order_import_preview, name="import_preview"),
+    path("import/<str:token>/confirm/", import_views.order_import_confirm, name="import_confirm"),
+    path("import/<str:token>/discard/", import_views.order_import_discard, name="import_discard"),
 ]

@@ -10,9 +10,11 @@ page or has the action done.
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
@@ -20,7 +22,8 @@ from channels.models import Channel
 from coldstorage.models import ColdRecord
 from customers.models import Customer, CustomerEmail, PrivacyState
 from documents.models import CompanySettings, Document
-from orders.models import Invoice, NumberSequence, Order, OrderEvent, PrivacyJob
+from orders.importing.uploads import import_upload_create
+from orders.models import ImportUpload, Invoice, NumberSequence, Order, OrderEvent, PrivacyJob
 from orders.privacy.jobs import privacy_job_anonymize
 from orders.privacy.selection import Selection
 from orders.services import order_create_invoice
@@ -54,6 +57,8 @@ class World:
     job: PrivacyJob
     customer: Customer
     channel: Channel
+    #: An import file of the user who holds exactly an endpoint's permissions ("genau-diese").
+    upload: ImportUpload | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +117,14 @@ def _company_form(world: World) -> tuple[tuple, dict]:
 
 def _document(world: World) -> tuple[tuple, dict]:
     return (world.invoiced.pk, Document.objects.get(order=world.invoiced).pk), {}
+
+
+SHOPIFY_SAMPLE = Path(__file__).parent / "orders" / "fixtures" / "shopify_orders_export.csv"
+
+
+def _import_file(world: World) -> tuple[tuple, dict]:
+    upload = SimpleUploadedFile("orders_export.csv", SHOPIFY_SAMPLE.read_bytes(), "text/csv")
+    return (), {"file": upload, "channel": world.channel.pk, "skip_duplicates": "on"}
 
 
 def _channel_form(world: World) -> tuple[tuple, dict]:
@@ -204,6 +217,28 @@ ENDPOINTS = (
         lambda w: ((), {"ids": [w.active.pk, w.anonymized.pk]}),
     ),
     Endpoint("orders:export_dialog", "GET", (VIEW_ORDER, "orders.export_order"), htmx=True),
+    Endpoint("orders:import", "GET", ("orders.add_order",)),
+    Endpoint("orders:import", "POST", ("orders.add_order",), _import_file, writes=True),
+    Endpoint(
+        "orders:import_preview",
+        "GET",
+        ("orders.add_order",),
+        lambda w: ((w.upload.token,), {}),
+    ),
+    Endpoint(
+        "orders:import_confirm",
+        "POST",
+        ("orders.add_order",),
+        lambda w: ((w.upload.token,), {}),
+        writes=True,
+    ),
+    Endpoint(
+        "orders:import_discard",
+        "POST",
+        ("orders.add_order",),
+        lambda w: ((w.upload.token,), {}),
+        writes=True,
+    ),
     Endpoint("customers:list", "GET", CUSTOMER_PAGES),
     Endpoint("customers:detail", "GET", CUSTOMER_PAGES, lambda w: ((w.customer.pk,), {})),
     Endpoint(
@@ -316,6 +351,17 @@ def world(settings) -> World:
         background=False,
     )
     active.refresh_from_db()
+    # The users the tests log in with (UserFactory gets or creates by name) own an import file
+    # each: the endpoint, not the owner check, is what refuses them.
+    uploads = {
+        name: import_upload_create(
+            owner=UserFactory(username=name),
+            channel=channel,
+            skip_duplicates=True,
+            content=SHOPIFY_SAMPLE.read_bytes(),
+        )
+        for name in ("genau-diese", "alles-ausser", "ohne-rechte")
+    }
     return World(
         active=active,
         invoiced=invoiced,
@@ -323,6 +369,7 @@ def world(settings) -> World:
         job=job,
         customer=active.customer,
         channel=channel,
+        upload=uploads["genau-diese"],
     )
 
 
@@ -348,6 +395,7 @@ def _state() -> tuple:
             )
         ),
         ColdRecord.objects.count(),
+        ImportUpload.objects.count(),
     )
 
 
