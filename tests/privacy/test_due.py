@@ -199,7 +199,8 @@ def test_a_first_run_anonymizes_the_whole_backlog_in_chunks_and_nothing_else():
     assert len(progress) == -(-len(expected) // 250)  # one line per chunk
     assert progress[0].startswith("250/")
     assert f"Eigener Shop: {len(expected)} Bestellungen anonymisiert" in out
-    assert f"Insgesamt {len(expected)} Bestellungen in 1 Kanälen anonymisiert." in out
+    grouped = f"{len(expected):,}".replace(",", ".")  # German thousands separator
+    assert f"Insgesamt {grouped} Bestellungen in 1 Kanal anonymisiert." in out
     assert_invariants(sample)
 
     # The next day's run has only the next day to do.

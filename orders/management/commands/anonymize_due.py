@@ -5,7 +5,9 @@ import sys
 
 from django.core.management.base import CommandError
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from channels.models import Channel
 from coldstorage.keys import KeyConfigurationError
@@ -123,8 +125,14 @@ class Command(CardSafeCommand):
             if job.state == PrivacyJob.State.FAILED:
                 failures.append(f"{channel}: {job.error or 'job failed'}")
         self.stdout.write(
-            _("Insgesamt %(count)d Bestellungen in %(channels)d Kanälen anonymisiert.")
-            % {"count": anonymized, "channels": len(jobs)}
+            _("Insgesamt %(orders)s in %(channels)s anonymisiert.")
+            % {
+                "orders": ngettext("%(count)s Bestellung", "%(count)s Bestellungen", anonymized)
+                % {"count": number_format(anonymized, force_grouping=True)},
+                # "in 1 Kanal", "in 2 Kanälen" (dative)
+                "channels": ngettext("%(count)d Kanal", "%(count)d Kanälen", len(jobs))
+                % {"count": len(jobs)},
+            }
         )
         if failures:
             raise CommandError("; ".join(failures))
