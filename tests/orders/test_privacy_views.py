@@ -974,3 +974,59 @@ def test_a_date_range_restore_marks_the_orders_at_once_and_brings_the_data_back(
     listed = client.get(LIST_URL)
     assert "privacy-icon" not in listed.text
     assert listed.text.count("Berger") == 2
+
+
+# --- nothing to do: no empty job, a title that says so --------------------------------------
+
+
+def test_a_date_range_without_orders_starts_no_job(anonymizer):
+    channel = ChannelFactory()
+    OrderFactory(channel=channel, order_date=_aware(2026, 5, 1))
+
+    response = anonymizer.post(ANONYMIZE_URL, _range([channel]))
+
+    assert response.status_code == 200
+    assert not PrivacyJob.objects.exists()
+    text = _text(response)
+    assert "Keine dieser Bestellungen kann anonymisiert werden. Es wurde nichts gestartet." in text
+    assert "0 Bestellungen im Zeitraum" in text
+
+
+def test_the_preview_of_an_empty_range_offers_no_confirm_button(anonymizer):
+    channel = ChannelFactory()
+
+    response = anonymizer.post(ANONYMIZE_URL, _range([channel], preview="1"))
+
+    assert "0 Bestellungen im Zeitraum" in _text(response)
+    assert "Bestellungen anonymisieren</button>" not in re.sub(r"\s+", "", response.text)
+    assert not PrivacyJob.objects.exists()
+
+
+def test_ticked_orders_none_of_which_can_be_done_get_a_title_that_says_so(anonymizer):
+    orders = [
+        _set_state(OrderFactory(), PrivacyState.ANONYMIZED),
+        _set_state(OrderFactory(), PrivacyState.ANONYMIZED),
+    ]
+
+    response = anonymizer.get(ANONYMIZE_URL, {"ids": [order.pk for order in orders]})
+
+    text = _text(response)
+    assert "Keine der 2 Bestellungen kann anonymisiert werden" in text
+    assert "2 Bestellungen anonymisieren?" not in text
+    posted = anonymizer.post(ANONYMIZE_URL, {"ids": [order.pk for order in orders]})
+    assert not PrivacyJob.objects.exists()
+    assert "Es wurde nichts gestartet." in _text(posted)
+
+
+def test_restoring_by_range_does_not_list_active_orders_as_skipped(restorer):
+    channel = ChannelFactory()
+    OrderFactory(channel=channel, order_date=_aware(2026, 3, 5))
+    _set_state(
+        OrderFactory(channel=channel, order_date=_aware(2026, 3, 6)), PrivacyState.ANONYMIZED
+    )
+
+    count = restorer.get(reverse("orders:privacy_restore_count"), _range([channel]))
+
+    text = _text(count)
+    assert "1 Bestellung wird wiederhergestellt." in text
+    assert "nicht anonymisiert" not in text
