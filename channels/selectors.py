@@ -124,3 +124,12 @@ def order_policy_note(
         if last and last[1].startswith(POLICY_ACTOR_PREFIX):
             return OrderPolicyNote(kind="anonymized", date=timezone.localdate(last[0]))
     return None
+
+
+def channel_by_name_or_id(value: str) -> Channel | None:
+    """The channel an operator names on a command line: by its name, else by its id."""
+    value = value.strip()
+    channel = Channel.objects.filter(name=value).first()
+    if channel is None and value.isascii() and value.isdigit() and len(value) <= 18:
+        channel = Channel.objects.filter(pk=int(value)).first()
+    return channel

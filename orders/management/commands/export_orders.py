@@ -5,6 +5,7 @@ import datetime
 from django.core.management.base import CommandError
 
 from channels.models import Channel
+from channels.selectors import channel_by_name_or_id
 from customers.management.base import CardSafeCommand
 from customers.models import PrivacyState
 from orders.export import DIALECTS, ExportOptions, order_export_lines
@@ -14,10 +15,7 @@ from orders.selectors import orders_matching
 
 
 def _channel(value: str) -> Channel:
-    value = value.strip()
-    channel = Channel.objects.filter(name=value).first()
-    if channel is None and value.isascii() and value.isdigit() and len(value) <= 18:
-        channel = Channel.objects.filter(pk=int(value)).first()
+    channel = channel_by_name_or_id(value)
     if channel is None:
         raise CommandError(f"no channel with this name or id: {value!r}")
     return channel

@@ -9,6 +9,7 @@ from pathlib import Path
 from django.core.management.base import CommandError
 
 from channels.models import Channel
+from channels.selectors import channel_by_name_or_id
 from customers.management.base import CardSafeCommand
 from orders.importing.reading import ImportFileError, max_file_bytes
 from orders.importing.services import ImportRefusedError, import_preview, orders_import
@@ -18,10 +19,7 @@ ACTOR_LABEL = "manage.py import_orders"
 
 
 def _channel(value: str) -> Channel:
-    value = value.strip()
-    channel = Channel.objects.filter(name=value).first()
-    if channel is None and value.isascii() and value.isdigit() and len(value) <= 18:
-        channel = Channel.objects.filter(pk=int(value)).first()
+    channel = channel_by_name_or_id(value)
     if channel is None:
         raise CommandError(f"no channel with this name or id: {value!r}")
     return channel
