@@ -5,6 +5,8 @@ work itself is the privacy engine's: these views only turn the merchant's choice
 and start a job with it.
 """
 
+import dataclasses
+
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
@@ -141,8 +143,18 @@ def privacy_action(request: HttpRequest, action: str) -> HttpResponse:
                 form.add_error(None, str(exc))
 
     if selection is not None:
-        context["preview"] = privacy_action_preview(action=action, selection=selection)
-        if request.method == "POST" and not data.get("preview"):
+        context["preview"] = preview = _preview(action, selection, mode=context["mode"])
+        if request.method == "POST" and not data.get("preview") and not preview.affected:
+            # No empty job: nothing is started, and the dialog says why.
+            context["errors"].append(
+                _("Keine dieser Bestellungen kann anonymisiert werden. Es wurde nichts gestartet.")
+                if action == "anonymize"
+                else _(
+                    "Keine dieser Bestellungen kann wiederhergestellt werden. Es wurde nichts "
+                    "gestartet."
+                )
+            )
+        elif request.method == "POST" and not data.get("preview"):
             try:
                 job = _start_job(action, selection, request)
             except KeyConfigurationError as exc:
@@ -150,6 +162,16 @@ def privacy_action(request: HttpRequest, action: str) -> HttpResponse:
             else:
                 return _job_started(request, job)
     return _render_dialog(request, context)
+
+
+def _preview(action: str, selection: Selection, *, mode: str):
+    """The dialog's preview. A date range naturally holds active orders: restoring by range does
+    not list them as "skipped" (they were never meant); a selection that ticked them does."""
+    preview = privacy_action_preview(action=action, selection=selection)
+    if mode == "range" and action == "restore" and "not_anonymized" in preview.skipped:
+        skipped = {k: n for k, n in preview.skipped.items() if k != "not_anonymized"}
+        preview = dataclasses.replace(preview, skipped=skipped)
+    return preview
 
 
 def _render_dialog(request: HttpRequest, context: dict) -> HttpResponse:
@@ -195,7 +217,7 @@ def privacy_count(request: HttpRequest, action: str) -> HttpResponse:
     context: dict = {"action": action, "form": form}
     if form.is_valid():
         try:
-            context["preview"] = privacy_action_preview(action=action, selection=form.selection())
+            context["preview"] = _preview(action, form.selection(), mode="range")
         except SelectionError as exc:
             form.add_error(None, str(exc))
     if form.errors and (form.data.get("range-date_from") or form.data.get("range-date_to")):

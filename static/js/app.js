@@ -92,6 +92,16 @@
     }
   });
 
+  // The date-range dialog after a refused submit: once the live count finds the input valid, the
+  // errors shown for the earlier input are stale and go.
+  document.addEventListener("htmx:afterSwap", () => {
+    const count = document.getElementById("privacy-count");
+    const form = count?.hasAttribute("data-valid") ? count.closest("form") : null;
+    if (!form) return;
+    form.querySelectorAll("[data-form-errors], .range-fields .errorlist").forEach((el) => el.remove());
+    form.querySelectorAll(".range-fields .has-error").forEach((el) => el.classList.remove("has-error"));
+  });
+
   // The "Mehr" dialogs arrive closed (htmx swaps them in): open them as modals, drop them when closed.
   document.addEventListener("htmx:afterSettle", () => {
     document.querySelectorAll("#privacy-dialog-slot dialog[data-modal]:not([open])").forEach((dialog) => {

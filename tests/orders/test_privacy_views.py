@@ -682,6 +682,7 @@ def test_it_anonymizes_a_date_range(anonymizer):
 
 def test_every_shop_ticked_means_every_shop(anonymizer):
     channels = [ChannelFactory(name="Amazon"), ChannelFactory(name="Shop")]
+    OrderFactory(channel=channels[0], order_date=_aware(2026, 3, 10))
 
     anonymizer.post(ANONYMIZE_URL, _range(channels, **{"range-exclude_statuses": ["cancelled"]}))
 
@@ -768,7 +769,8 @@ def test_the_restore_count_skips_active_restoring_and_purged_orders(restorer):
 
     text = _text(response)
     assert "2 Bestellungen werden wiederhergestellt." in text
-    assert "1 Bestellung ist nicht anonymisiert" in text
+    # A range holds active orders by nature: they are not "skipped", they were never meant.
+    assert "nicht anonymisiert" not in text
     assert "1 Bestellung wird gerade wiederhergestellt" in text
     assert "2 Bestellungen sind endgültig gelöscht" in text
 
@@ -974,3 +976,59 @@ def test_a_date_range_restore_marks_the_orders_at_once_and_brings_the_data_back(
     listed = client.get(LIST_URL)
     assert "privacy-icon" not in listed.text
     assert listed.text.count("Berger") == 2
+
+
+# --- nothing to do: no empty job, a title that says so --------------------------------------
+
+
+def test_a_date_range_without_orders_starts_no_job(anonymizer):
+    channel = ChannelFactory()
+    OrderFactory(channel=channel, order_date=_aware(2026, 5, 1))
+
+    response = anonymizer.post(ANONYMIZE_URL, _range([channel]))
+
+    assert response.status_code == 200
+    assert not PrivacyJob.objects.exists()
+    text = _text(response)
+    assert "Keine dieser Bestellungen kann anonymisiert werden. Es wurde nichts gestartet." in text
+    assert "0 Bestellungen im Zeitraum" in text
+
+
+def test_the_preview_of_an_empty_range_offers_no_confirm_button(anonymizer):
+    channel = ChannelFactory()
+
+    response = anonymizer.post(ANONYMIZE_URL, _range([channel], preview="1"))
+
+    assert "0 Bestellungen im Zeitraum" in _text(response)
+    assert "Bestellungen anonymisieren</button>" not in re.sub(r"\s+", "", response.text)
+    assert not PrivacyJob.objects.exists()
+
+
+def test_ticked_orders_none_of_which_can_be_done_get_a_title_that_says_so(anonymizer):
+    orders = [
+        _set_state(OrderFactory(), PrivacyState.ANONYMIZED),
+        _set_state(OrderFactory(), PrivacyState.ANONYMIZED),
+    ]
+
+    response = anonymizer.get(ANONYMIZE_URL, {"ids": [order.pk for order in orders]})
+
+    text = _text(response)
+    assert "Keine der 2 Bestellungen kann anonymisiert werden" in text
+    assert "2 Bestellungen anonymisieren?" not in text
+    posted = anonymizer.post(ANONYMIZE_URL, {"ids": [order.pk for order in orders]})
+    assert not PrivacyJob.objects.exists()
+    assert "Es wurde nichts gestartet." in _text(posted)
+
+
+def test_restoring_by_range_does_not_list_active_orders_as_skipped(restorer):
+    channel = ChannelFactory()
+    OrderFactory(channel=channel, order_date=_aware(2026, 3, 5))
+    _set_state(
+        OrderFactory(channel=channel, order_date=_aware(2026, 3, 6)), PrivacyState.ANONYMIZED
+    )
+
+    count = restorer.get(reverse("orders:privacy_restore_count"), _range([channel]))
+
+    text = _text(count)
+    assert "1 Bestellung wird wiederhergestellt." in text
+    assert "nicht anonymisiert" not in text
