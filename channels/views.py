@@ -3,7 +3,6 @@
 import logging
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -17,12 +16,13 @@ from channels.forms import FORCED_POLICY_REASON, ZERO_DAYS_WARNING, ChannelForm
 from channels.models import Channel
 from channels.selectors import ChannelPolicyStatus, channel_policy_status, policy_next_run
 from coldstorage.keys import KeyConfigurationError
+from config.permissions import permission_required
 from orders.privacy.jobs import privacy_job_anonymize_due
 
 logger = logging.getLogger(__name__)
 
 
-@permission_required("channels.view_channel", raise_exception=True)
+@permission_required("channels.view_channel")
 def channels_list(request: HttpRequest) -> TemplateResponse:
     return TemplateResponse(
         request,
@@ -35,12 +35,12 @@ def channels_list(request: HttpRequest) -> TemplateResponse:
     )
 
 
-@permission_required("channels.add_channel", raise_exception=True)
+@permission_required("channels.add_channel")
 def channel_create(request: HttpRequest) -> HttpResponse:
     return _channel_form_page(request, Channel())
 
 
-@permission_required("channels.change_channel", raise_exception=True)
+@permission_required("channels.change_channel")
 def channel_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _channel_form_page(request, get_object_or_404(Channel, pk=pk))
 
@@ -122,7 +122,7 @@ def _due_message(status: ChannelPolicyStatus) -> str:
     ) % {"count": status.due_count, "when": when}
 
 
-@permission_required(("channels.view_channel", "orders.anonymize_order"), raise_exception=True)
+@permission_required(("channels.view_channel", "orders.anonymize_order"))
 @require_POST
 def channel_run_policy(request: HttpRequest, pk: int) -> HttpResponse:
     """ "Jetzt ausführen": the channel's policy run now, for this channel only, as a background

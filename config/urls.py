@@ -5,6 +5,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+handler403 = "config.permissions.permission_denied"
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="orders:list"), name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),

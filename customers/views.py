@@ -1,8 +1,7 @@
 """Kundenübersicht and the customer page (view and edit)."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import (
     Count,
     Exists,
@@ -21,6 +20,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
+from config.permissions import permission_required, require
 from customers.forms import AddressFormSet, CustomerForm, EmailFormSet, PhoneFormSet, row_edits
 from customers.models import (
     ANONYMIZED,
@@ -178,7 +178,7 @@ def refuse_card_numbers_in_query(request: HttpRequest) -> HttpResponse | None:
     return redirect(url)
 
 
-@permission_required(VIEW_PERMISSIONS, raise_exception=True)
+@permission_required(VIEW_PERMISSIONS)
 def customers_list(request: HttpRequest) -> HttpResponse:
     if refusal := refuse_card_numbers_in_query(request):
         return refusal
@@ -204,7 +204,7 @@ def customers_list(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@permission_required(VIEW_PERMISSIONS, raise_exception=True)
+@permission_required(VIEW_PERMISSIONS)
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(Customer, pk=pk)
     refusal = customer_edit_refusal(customer)
@@ -213,8 +213,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
     form = email_formset = phone_formset = address_formset = None
     if request.method == "POST":
-        if not may_edit:
-            raise PermissionDenied
+        require(request.user, "customers.change_customer")
         if refusal is not None:
             messages.error(request, refusal.message)
             return redirect("customers:detail", pk=customer.pk)

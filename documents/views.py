@@ -2,14 +2,13 @@
 delivery note)."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from config.permissions import permission_required, require
 from documents.forms import CompanySettingsForm
 from documents.models import CompanySettings, Document
 from documents.services import (
@@ -21,13 +20,12 @@ from orders.models import Order, OrderLockedError
 from orders.services import OrderRuleError, order_cancel_invoice, order_create_delivery_note
 
 
-@permission_required("documents.view_companysettings", raise_exception=True)
+@permission_required("documents.view_companysettings")
 @require_http_methods(["GET", "POST"])
 def company(request: HttpRequest) -> HttpResponse:
     settings = CompanySettings.load()
     if request.method == "POST":
-        if not request.user.has_perm("documents.change_companysettings"):
-            raise PermissionDenied
+        require(request.user, "documents.change_companysettings")
         form = CompanySettingsForm(request.POST, instance=CompanySettings.load())
         if form.is_valid():
             try:
@@ -50,7 +48,7 @@ def company(request: HttpRequest) -> HttpResponse:
     )
 
 
-@permission_required(["orders.view_order", "customers.view_personal_data"], raise_exception=True)
+@permission_required(["orders.view_order", "customers.view_personal_data"])
 def document_download(request: HttpRequest, pk: int, document_pk: int) -> HttpResponse:
     """The stored PDF as it was made (never made again). Its bytes hold the buyer's data."""
     document = get_object_or_404(
@@ -85,7 +83,7 @@ def _document_action(request: HttpRequest, pk: int, action, success: str) -> Htt
     return redirect("orders:detail", pk=pk)
 
 
-@permission_required("orders.issue_invoice", raise_exception=True)
+@permission_required("orders.issue_invoice")
 @require_POST
 def invoice_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     def cancel(*, order, actor):
@@ -95,7 +93,7 @@ def invoice_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     return _document_action(request, pk, cancel, _("Stornorechnung %(number)s wurde erstellt."))
 
 
-@permission_required("orders.ship_order", raise_exception=True)
+@permission_required("orders.ship_order")
 @require_POST
 def delivery_note_create(request: HttpRequest, pk: int) -> HttpResponse:
     return _document_action(

@@ -7,7 +7,6 @@ large export shows as a running download in the browser (docs/export.md says why
 
 from dataclasses import dataclass, field
 
-from django.contrib.auth.decorators import permission_required
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.template.loader import render_to_string
@@ -16,6 +15,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from config.permissions import permission_required
 from customers.models import VIEW_PERSONAL_DATA
 from orders.export import ExportOptions, export_filename, order_export_lines
 from orders.forms import (
@@ -75,7 +75,7 @@ def _bad_request(request: HttpRequest, errors: list[str]) -> HttpResponse:
     return HttpResponse(render_to_string("400.html", {"reason": reason}, request), status=400)
 
 
-@permission_required(EXPORT_PERMISSIONS, raise_exception=True)
+@permission_required(EXPORT_PERMISSIONS)
 @require_http_methods(["GET", "POST"])
 def orders_export(request: HttpRequest) -> HttpResponse:
     """The CSV file: GET with the list's filters, or POST with the ticked `ids`; `format`
@@ -105,7 +105,7 @@ def orders_export(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@permission_required(EXPORT_PERMISSIONS, raise_exception=True)
+@permission_required(EXPORT_PERMISSIONS)
 @require_GET
 def orders_export_dialog(request: HttpRequest) -> HttpResponse:
     """The "Mehr" menu's export dialog: which orders (the ticked ones or all matching the filter),

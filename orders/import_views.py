@@ -8,7 +8,6 @@ only, never into a temporary file (config.uploads), and is never logged.
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -17,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
+from config.permissions import permission_required
 from orders.forms import OrderImportForm
 from orders.importing.reading import ImportFileError, too_large_message
 from orders.importing.services import ImportRefusedError, import_preview
@@ -43,7 +43,7 @@ def _preview_context(preview) -> dict:
     }
 
 
-@permission_required(IMPORT_PERMISSION, raise_exception=True)
+@permission_required(IMPORT_PERMISSION)
 @require_http_methods(["GET", "POST"])
 def order_import(request: HttpRequest) -> HttpResponse:
     """The upload form; its POST checks the file and shows the preview (a file that can be
@@ -96,7 +96,7 @@ def _order_import_post(request: HttpRequest) -> HttpResponse:
     )
 
 
-@permission_required(IMPORT_PERMISSION, raise_exception=True)
+@permission_required(IMPORT_PERMISSION)
 @require_http_methods(["GET"])
 def order_import_preview(request: HttpRequest, token: str) -> HttpResponse:
     """The preview of a kept upload, computed afresh (an order imported meanwhile now counts as a
@@ -124,7 +124,7 @@ _GONE = gettext_lazy(
 )
 
 
-@permission_required(IMPORT_PERMISSION, raise_exception=True)
+@permission_required(IMPORT_PERMISSION)
 @require_POST
 def order_import_confirm(request: HttpRequest, token: str) -> HttpResponse:
     try:
@@ -164,7 +164,7 @@ def order_import_confirm(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("orders:import")
 
 
-@permission_required(IMPORT_PERMISSION, raise_exception=True)
+@permission_required(IMPORT_PERMISSION)
 @require_POST
 def order_import_discard(request: HttpRequest, token: str) -> HttpResponse:
     upload = import_upload_for(token=token, owner=request.user)

@@ -7,8 +7,6 @@ and start a job with it.
 
 import dataclasses
 
-from django.contrib.auth.decorators import permission_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -19,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from coldstorage.keys import KeyConfigurationError
+from config.permissions import MissingPermission, permission_required, require
 from customers.models import VIEW_PERSONAL_DATA
 from orders.forms import (
     LIST_STATE_PARAM,
@@ -34,6 +33,7 @@ from orders.privacy.jobs import privacy_job_anonymize, privacy_job_restore
 from orders.privacy.selection import Selection, SelectionError
 from orders.privacy.summary import summary_items
 from orders.selectors import (
+    job_kind_permission,
     order_list_filter_count,
     order_list_filter_selection,
     orders_matching,
@@ -55,14 +55,14 @@ JOBS_PER_PAGE = 50
 def _check_permission(request: HttpRequest, action: str) -> None:
     if action not in _PERMISSIONS:
         raise Http404
-    if not request.user.has_perm(_PERMISSIONS[action]):
-        raise PermissionDenied
+    require(request.user, _PERMISSIONS[action])
 
 
 def _get_job_for_user(request: HttpRequest, pk: int) -> PrivacyJob:
     job = get_object_or_404(PrivacyJob, pk=pk)
     if not privacy_jobs_visible_to(request.user).filter(pk=pk).exists():
-        raise PermissionDenied
+        # Someone else's job, of a kind this user may not start.
+        raise MissingPermission([job_kind_permission(job.kind)])
     return job
 
 
@@ -252,7 +252,7 @@ def privacy_job_status(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-@permission_required("orders.view_order", raise_exception=True)
+@permission_required("orders.view_order")
 @require_GET
 def order_select_matching(request: HttpRequest) -> HttpResponse:
     """The "select all N matching orders" bar shown when a whole page is ticked."""
@@ -271,7 +271,7 @@ def order_select_matching(request: HttpRequest) -> HttpResponse:
     return TemplateResponse(request, "orders/privacy/_select_matching.html", context)
 
 
-@permission_required("orders.view_order", raise_exception=True)
+@permission_required("orders.view_order")
 @require_GET
 def privacy_jobs(request: HttpRequest) -> HttpResponse:
     """ "Vorgänge": the anonymize, restore and purge jobs the user may follow, newest first, with

@@ -326,6 +326,11 @@ _JOB_KIND_PERMISSIONS = {
 }
 
 
+def job_kind_permission(kind: str) -> str:
+    """The permission that lets a user start – and so follow – jobs of this kind."""
+    return _JOB_KIND_PERMISSIONS[kind]
+
+
 def privacy_jobs_visible_to(user) -> QuerySet[PrivacyJob]:
     """The privacy jobs ("Vorgänge") a user may follow: their own, and every job of a kind they
     may start themselves (a merchant sees the channel policies' and the cron's jobs too)."""

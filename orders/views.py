@@ -3,9 +3,7 @@
 import datetime
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -17,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRefresh
 
 from coldstorage.keys import KeyConfigurationError
+from config.permissions import permission_required, require
 from customers.models import VIEW_PERSONAL_DATA, PrivacyState
 from customers.views import refuse_card_numbers_in_query
 from orders.forms import (
@@ -74,7 +73,7 @@ def _sort_links(current: str) -> dict[str, dict[str, str]]:
     return links
 
 
-@permission_required("orders.view_order", raise_exception=True)
+@permission_required("orders.view_order")
 @require_GET
 def orders_list(request: HttpRequest) -> HttpResponse:
     if refusal := refuse_card_numbers_in_query(request):
@@ -121,11 +120,11 @@ def orders_list(request: HttpRequest) -> HttpResponse:
 EDIT_PERMISSIONS = ("orders.change_order", VIEW_PERSONAL_DATA)
 
 
-@permission_required("orders.view_order", raise_exception=True)
+@permission_required("orders.view_order")
 @require_http_methods(["GET", "POST"])
 def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    if request.method == "POST" and not request.user.has_perms(EDIT_PERMISSIONS):
-        raise PermissionDenied
+    if request.method == "POST":
+        require(request.user, *EDIT_PERMISSIONS)
     order = _get_order(pk)
     tab = "history" if request.GET.get("tab") == "history" else "details"
     if request.method == "POST":
@@ -193,7 +192,7 @@ def _detail_response(request: HttpRequest, order: Order, tab: str, forms: tuple)
     return TemplateResponse(request, "orders/detail.html", context)
 
 
-@permission_required("orders.issue_invoice", raise_exception=True)
+@permission_required("orders.issue_invoice")
 @require_POST
 def order_invoice_create(request: HttpRequest, pk: int) -> HttpResponse:
     order = _get_order(pk)
@@ -210,7 +209,7 @@ def order_invoice_create(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("orders:invoice", pk=order.pk)
 
 
-@permission_required("orders.view_order", raise_exception=True)
+@permission_required("orders.view_order")
 @require_GET
 def order_invoice(request: HttpRequest, pk: int) -> HttpResponse:
     """The invoice as it was issued. For an anonymized order it shows the placeholder where the
@@ -240,7 +239,7 @@ def order_invoice(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@permission_required("orders.ship_order", raise_exception=True)
+@permission_required("orders.ship_order")
 @require_POST
 def order_ship_view(request: HttpRequest, pk: int) -> HttpResponse:
     order = _get_order(pk)
@@ -334,7 +333,7 @@ def _skip_message(job: PrivacyJob, reasons: dict) -> str | None:
     return None
 
 
-@permission_required("orders.anonymize_order", raise_exception=True)
+@permission_required("orders.anonymize_order")
 @require_POST
 def order_anonymize(request: HttpRequest, pk: int) -> HttpResponse:
     """Anonymizes this one order right away: the merchant sees the locked page at once."""
@@ -367,7 +366,7 @@ def order_anonymize(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("orders:detail", pk=order.pk)
 
 
-@permission_required("orders.restore_order", raise_exception=True)
+@permission_required("orders.restore_order")
 @require_POST
 def order_restore(request: HttpRequest, pk: int) -> HttpResponse:
     """Marks this order `restoring` at once and queues the restore (SPEC 4: asynchronous)."""
@@ -395,7 +394,7 @@ def order_restore(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("orders:detail", pk=order.pk)
 
 
-@permission_required("orders.view_order", raise_exception=True)
+@permission_required("orders.view_order")
 @require_GET
 def order_privacy_banner(request: HttpRequest, pk: int) -> HttpResponse:
     """The banner alone, polled by the page while a restore runs."""

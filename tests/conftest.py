@@ -29,6 +29,16 @@ def _coldstorage_test_key(tmp_path_factory):
     keys.reset_cache()
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A request leaves the language it answered in active (LocaleMiddleware): an English page in
+    one test must not turn the next test's command output English."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 #: What a clerk who works orders holds: see orders and customers with their personal data, edit,
 #: invoice and ship orders; not: edit customers or channels, anonymize or restore.
 CLERK_PERMISSIONS = (

@@ -443,6 +443,7 @@ def test_without_one_of_its_permissions_it_is_refused_and_changes_nothing(
 
     assert response.status_code == 403
     assert "Keine Berechtigung" in response.text
+    assert f'<code class="muted">{missing}</code>' in response.text  # says what is missing
     assert _state() == before
 
 
