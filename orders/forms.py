@@ -37,6 +37,9 @@ ORDER_LIST_SORTS: dict[str, tuple[str, ...]] = {
 DEFAULT_ORDER_LIST_SORT = "-date"
 #: Deep offsets get slow on a million rows; nobody pages this far instead of filtering.
 MAX_ORDER_LIST_PAGE = 2000
+#: Rows per page the list offers, and the default.
+ORDER_LIST_PAGE_SIZES = (25, 50, 100, 200)
+ORDER_LIST_PAGE_SIZE = 50
 
 
 def validate_supported_date(day: datetime.date) -> None:
@@ -121,6 +124,14 @@ class OrderFilterForm(ForgetsCardNumbersMixin, DateRangeMixin, forms.Form):
     # Sort and page come from links, not from the user's typing: unknown values fall back.
     sort = forms.CharField(required=False, widget=forms.HiddenInput)
     page = forms.CharField(required=False, widget=forms.HiddenInput)
+    page_size = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def clean_page_size(self) -> int:
+        try:
+            size = int(self.cleaned_data["page_size"])
+        except (TypeError, ValueError):
+            return ORDER_LIST_PAGE_SIZE
+        return size if size in ORDER_LIST_PAGE_SIZES else ORDER_LIST_PAGE_SIZE
 
     def clean_sort(self) -> str:
         sort = self.cleaned_data["sort"]

@@ -22,11 +22,14 @@ from customers.search import (
     search_text,
     searches_personal_data,
 )
-from orders.forms import DEFAULT_ORDER_LIST_SORT, MAX_PRIVACY_SELECTION, ORDER_LIST_SORTS
+from orders.forms import (
+    DEFAULT_ORDER_LIST_SORT,
+    MAX_PRIVACY_SELECTION,
+    ORDER_LIST_PAGE_SIZE,
+    ORDER_LIST_SORTS,
+)
 from orders.models import Order, OrderStatus, PrivacyJob
 from orders.privacy.selection import Selection, SelectionError
-
-ORDER_LIST_PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ urlpatterns = [
     ),
     path("privacy/jobs/", privacy_views.privacy_jobs, name="privacy_jobs"),
     path("privacy/jobs/<int:pk>/", privacy_views.privacy_job_status, name="privacy_job"),
+    path("count/", views.orders_list_count, name="list_count"),
     path("privacy/matching/", privacy_views.order_select_matching, name="select_matching"),
     # The list's "Mehr" → Exportieren …: the dialog and the CSV download.
     path("export/", export_views.orders_export, name="export"),

@@ -1,12 +1,14 @@
 """The merchant's order pages: Bestellübersicht, the edit page, invoicing and shipping."""
 
 import datetime
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
@@ -20,6 +22,8 @@ from customers.models import VIEW_PERSONAL_DATA, PrivacyState
 from customers.views import refuse_card_numbers_in_query
 from orders.forms import (
     DEFAULT_ORDER_LIST_SORT,
+    ORDER_LIST_PAGE_SIZE,
+    ORDER_LIST_PAGE_SIZES,
     OrderAddressForm,
     OrderEditForm,
     OrderFilterForm,
@@ -40,6 +44,7 @@ from orders.models import (
 from orders.privacy.jobs import privacy_job_anonymize, privacy_job_restore, privacy_job_run
 from orders.privacy.selection import Selection
 from orders.selectors import (
+    order_list_filter_count,
     order_list_page,
     orders_matching,
     privacy_jobs_running_for,
@@ -79,19 +84,23 @@ def orders_list(request: HttpRequest) -> HttpResponse:
     if refusal := refuse_card_numbers_in_query(request):
         return refusal
     form = OrderFilterForm(request.GET)
+    last_page = None
     if form.is_valid():
         filters = form.cleaned_data
-        page = order_list_page(
-            orders=orders_matching(
-                filters, personal_search=request.user.has_perm(VIEW_PERSONAL_DATA)
-            ),
-            page=filters["page"],
-        )
+        orders = orders_matching(filters, personal_search=request.user.has_perm(VIEW_PERSONAL_DATA))
+        page_size = filters["page_size"]
+        page = order_list_page(orders=orders, page=filters["page"], page_size=page_size)
+        if not page.orders and page.has_previous:
+            # Past the last page (an old link, a typed number): say so and link the last one.
+            # Counting stops at the pages before this one; the usual page counts nothing.
+            before = order_list_filter_count(orders=orders, limit=(page.number - 1) * page_size)
+            last_page = -(-before // page_size) or None  # none: nothing matches at all
         sort = filters["sort"]
     else:
         # Invalid filters show the messages and no rows, never an unfiltered list.
         page = None
         sort = DEFAULT_ORDER_LIST_SORT
+        page_size = ORDER_LIST_PAGE_SIZE
     # The filter these rows are found with, as the URL says: the table carries it (signed), and
     # "all matching" and the "Mehr" actions act on it, whatever the controls show meanwhile.
     list_state = list_filter_params(request.GET)
@@ -103,6 +112,10 @@ def orders_list(request: HttpRequest) -> HttpResponse:
         "is_filtered": bool(list_state),
         "list_state": list_state,
         "list_state_signature": list_state_signature(list_state),
+        "page_size": page_size,
+        "page_sizes": ORDER_LIST_PAGE_SIZES,
+        "last_page": last_page,
+        "count_url": f"{reverse('orders:list_count')}?{urlencode(list_state)}",
     }
     template_name = "orders/list.html"
     if request.htmx and not request.htmx.history_restore_request:
@@ -114,6 +127,25 @@ def orders_list(request: HttpRequest) -> HttpResponse:
     # The same URL answers with a page or a fragment: caches must tell them apart.
     patch_vary_headers(response, ("HX-Request",))
     return response
+
+
+#: The list counts its matching orders up to this many; beyond, it says "mehr als 10.000".
+LIST_COUNT_LIMIT = 10_000
+
+
+@permission_required("orders.view_order")
+@require_GET
+def orders_list_count(request: HttpRequest) -> HttpResponse:
+    """The list's total ("1.234 Bestellungen"), loaded after the table so that counting a large
+    search never holds the rows up; counted up to LIST_COUNT_LIMIT, never the whole table."""
+    form = OrderFilterForm(request.GET)
+    context: dict = {"limit": LIST_COUNT_LIMIT}
+    if form.is_valid():
+        orders = orders_matching(
+            form.cleaned_data, personal_search=request.user.has_perm(VIEW_PERSONAL_DATA)
+        )
+        context["count"] = order_list_filter_count(orders=orders, limit=LIST_COUNT_LIMIT)
+    return TemplateResponse(request, "orders/_list_count.html", context)
 
 
 #: Saving the details form: it holds the order's personal data, so it takes seeing it as well.

@@ -209,6 +209,7 @@ ENDPOINTS = (
     ),
     Endpoint("orders:privacy_jobs", "GET", (VIEW_ORDER,)),
     Endpoint("orders:select_matching", "GET", (VIEW_ORDER,), lambda w: ((), {"select": "1"})),
+    Endpoint("orders:list_count", "GET", (VIEW_ORDER,)),
     Endpoint("orders:export", "GET", (VIEW_ORDER, "orders.export_order")),
     Endpoint(
         "orders:export",

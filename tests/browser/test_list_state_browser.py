@@ -179,3 +179,45 @@ def test_back_and_reload_keep_the_customer_search(page: Page, live_server):
     page.go_back()
     expect(page.get_by_label("Suche")).to_have_value("")
     expect(rows).to_have_count(4)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True, databases=["default", "coldstorage"])
+def test_the_list_shows_its_total_offers_a_page_size_and_says_when_a_page_does_not_exist(
+    page: Page, live_server
+):
+    ebay = ChannelFactory(name="eBay", kind="ebay")
+    OrderFactory.create_batch(61, channel=ebay, status="archived")
+    OrderFactory.create_batch(12, channel=ChannelFactory(name="Eigener Shop"))
+    log_in(page, live_server, _merchant())
+    rows = page.locator("table.orders tbody tr")
+    total = page.locator(".list-total")
+
+    expect(total).to_have_text("73 Bestellungen")
+    page.locator("#order-filter [name=channel]").select_option(str(ebay.pk))
+    expect(total).to_have_text("61 Bestellungen")
+
+    page.get_by_label("pro Seite").select_option("25")
+    expect(rows).to_have_count(25)
+    expect(page).to_have_url(re.compile(r"page_size=25"))
+    page.get_by_role("link", name="Weiter").click()
+    expect(page.locator(".page-number")).to_have_text("Seite 2")
+    expect(rows).to_have_count(25)
+    expect(page.get_by_label("pro Seite")).to_have_value("25")
+    _shot(page, "list-page-size-de")
+
+    # A filter change keeps the page size and starts again at page 1.
+    page.locator("#order-filter [name=status]").select_option("archived")
+    expect(page.locator(".page-number")).to_have_text("Seite 1")
+    expect(rows).to_have_count(25)
+
+    page.goto(f"{live_server.url}/orders/?channel={ebay.pk}&page_size=25&page=12")
+    expect(rows).to_contain_text("Seite 12 gibt es nicht.")
+    page.get_by_role("link", name="Zur letzten Seite (3)").click()
+    expect(page.locator(".page-number")).to_have_text("Seite 3")
+    expect(rows).to_have_count(11)
+    _shot(page, "list-last-page-de")
+
+    page.get_by_label("Sprache").select_option("en")
+    expect(page.locator(".list-total")).to_have_text("61 orders")
+    _shot(page, "list-last-page-en")

@@ -148,6 +148,19 @@ def test_it_paginates_without_counting(logged_in, monkeypatch):
     assert not any("COUNT(*)" in q["sql"] and "customers_customer" in q["sql"] for q in queries)
 
 
+def test_past_the_last_page_it_says_so_and_links_the_first(logged_in):
+    CustomerFactory()
+
+    response = logged_in.get("/customers/", {"page": 12})
+
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "Seite 12 gibt es nicht." in text
+    assert "Zur ersten Seite" in text
+    assert "Keine Kunden gefunden." not in text
+    assert 'rel="prev"' in text  # the same pagination as the order list
+
+
 def test_it_shows_anonymized_customers_and_addresses(logged_in):
     anonymous = make_customer(20001, "Geheim")
     partly = make_customer(20002, "Teilweise")

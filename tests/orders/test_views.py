@@ -300,6 +300,77 @@ def test_it_detects_the_next_page_without_counting(logged_in):
     assert 'rel="prev"' in second.text
 
 
+def _orders_on_one_channel(count: int) -> list[Order]:
+    channel = ChannelFactory()
+    return [
+        OrderFactory(channel=channel, order_date=_aware(2026, 1, 1) + datetime.timedelta(minutes=i))
+        for i in range(count)
+    ]
+
+
+def test_the_page_size_can_be_chosen_and_is_kept_by_the_page_links(logged_in):
+    _orders_on_one_channel(30)
+
+    first = logged_in.get(LIST_URL, {"page_size": "25"})
+    second = logged_in.get(LIST_URL, {"page_size": "25", "page": "2"})
+    forged = logged_in.get(LIST_URL, {"page_size": "100000"})
+
+    assert len(_listed_numbers(first)) == 25
+    assert 'href="?page_size=25&amp;page=2"' in first.text
+    assert '<option value="25" selected>' in first.text
+    assert len(_listed_numbers(second)) == 5
+    assert forged.status_code == 200
+    assert len(_listed_numbers(forged)) == 30  # an unknown size falls back to 50
+    assert '<option value="50" selected>' in forged.text
+
+
+def test_past_the_last_page_it_says_so_and_links_the_last_page(logged_in):
+    _orders_on_one_channel(30)
+
+    response = logged_in.get(LIST_URL, {"page_size": "25", "page": "12"})
+
+    assert response.status_code == 200
+    assert _listed_numbers(response) == []
+    assert "Seite 12 gibt es nicht." in response.text
+    assert "Zur letzten Seite (2)" in response.text
+    assert 'href="?page_size=25&amp;page=2"' in response.text
+    assert "Keine Bestellungen gefunden" not in response.text
+
+
+def test_past_the_last_page_of_nothing_it_says_nothing_matches(logged_in):
+    response = logged_in.get(LIST_URL, {"page": "3", "q": "nobody-has-this"})
+
+    assert "Keine Bestellungen gefunden" in response.text
+    assert "gibt es nicht" not in response.text
+
+
+def test_the_list_loads_its_total_after_the_table(logged_in, settings):
+    orders = _orders_on_one_channel(3)
+    OrderFactory()  # another channel
+
+    page = logged_in.get(LIST_URL, {"channel": orders[0].channel_id})
+    count_url = re.search(r'class="list-total muted" hx-get="([^"]+)"', page.text).group(1)
+    total = logged_in.get(count_url.replace("&amp;", "&"), **HTMX)
+    everything = logged_in.get(reverse("orders:list_count"), **HTMX)
+    bad = logged_in.get(reverse("orders:list_count"), {"date_from": "kaputt"}, **HTMX)
+
+    assert total.text.strip() == "3 Bestellungen"
+    assert everything.text.strip() == "4 Bestellungen"
+    assert bad.status_code == 200
+    assert bad.text.strip() == ""
+
+
+def test_the_total_stops_counting_at_its_limit(logged_in, monkeypatch):
+    from orders import views
+
+    monkeypatch.setattr(views, "LIST_COUNT_LIMIT", 2)
+    _orders_on_one_channel(3)
+
+    response = logged_in.get(reverse("orders:list_count"), **HTMX)
+
+    assert response.text.strip() == "mehr als 2 Bestellungen"
+
+
 def test_it_uses_no_count_query(logged_in):
     OrderFactory()
 
