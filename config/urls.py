@@ -2,16 +2,21 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.generic import RedirectView
+from django.views.i18n import set_language
+
+from config.views import LogoutView
 
 handler403 = "config.permissions.permission_denied"
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="orders:list"), name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("logout/", LogoutView.as_view(), name="logout"),
+    # The language can be chosen before logging in (the switch on the login page).
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("orders/", include("orders.urls")),
     path("customers/", include("customers.urls")),
     path("settings/channels/", include("channels.urls")),

@@ -1,5 +1,7 @@
 """Kundenübersicht and the customer page (view and edit)."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import (
@@ -52,6 +54,8 @@ from orders.models import Order
 PAGE_SIZE = 50
 # The lock banner names at most this many of the orders that lock the customer.
 LOCKED_ORDER_LIMIT = 20
+#: The banner's restore button takes at most this many orders (their ids travel in the URL).
+RESTORE_LINK_LIMIT = 200
 # The customer page lists this many orders; the order list has the rest.
 DETAIL_ORDER_LIMIT = 100
 _MAX_CUSTOMER_NUMBER = 2**63 - 1
@@ -260,6 +264,16 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
             .order_by("-number")
             .only("pk", "number", "privacy_state", "purge_on")[: LOCKED_ORDER_LIMIT + 1]
         )
+    restore_query = ""
+    if refusal is not None and request.user.has_perm("orders.restore_order"):
+        # The restore dialog for the customer's anonymized orders: it confirms and counts them
+        # (and says which it skips) before anything runs. Ids only, as few as fit in a URL.
+        restore_ids = list(
+            customer.orders.filter(privacy_state=PrivacyState.ANONYMIZED)
+            .order_by("-number")
+            .values_list("pk", flat=True)[:RESTORE_LINK_LIMIT]
+        )
+        restore_query = urlencode([("ids", pk) for pk in restore_ids])
     context = {
         "customer": customer,
         "refusal": refusal,
@@ -278,6 +292,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "more_orders": len(orders) > DETAIL_ORDER_LIMIT,
         "locked_orders": locked_orders[:LOCKED_ORDER_LIMIT],
         "more_locked_orders": len(locked_orders) > LOCKED_ORDER_LIMIT,
+        "restore_query": restore_query,
         "ANONYMIZED": ANONYMIZED,
     }
     return TemplateResponse(request, "customers/detail.html", context)

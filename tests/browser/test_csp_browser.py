@@ -48,3 +48,27 @@ def test_list_selection_and_invoice_work_without_inline_script(page: Page, live_
     page.get_by_role("button", name="Drucken").click()
     assert page.evaluate("window.printed") is True
     assert violations == []
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True, databases=["default", "coldstorage"])
+def test_the_range_dialogs_live_count_logs_no_console_error(page: Page, live_server, merchant):
+    channel = ChannelFactory(name="Eigener Shop")
+    OrderFactory.create_batch(3, channel=channel)
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    log_in(page, live_server, merchant)
+
+    page.locator("#more-menu summary", has_text="Mehr").click()
+    page.get_by_role("button", name="Anonymisieren").click()
+    dialog = page.locator("dialog[open]")
+    dialog.get_by_label("von", exact=True).fill("2020-01-01")
+    dialog.get_by_label("bis (einschließlich)").fill("2030-12-31")
+    expect(dialog.locator("#privacy-count")).to_contain_text("3 Bestellungen werden anonymisiert.")
+    dialog.get_by_label("Eigener Shop").uncheck()
+    expect(dialog.locator("#privacy-count")).not_to_contain_text("3 Bestellungen")
+    dialog.get_by_label("Eigener Shop").check()
+    expect(dialog.locator("#privacy-count")).to_contain_text("3 Bestellungen werden anonymisiert.")
+
+    assert errors == [], errors

@@ -1,5 +1,7 @@
 """The customer page: what it shows, for active and anonymized customers."""
 
+import datetime
+
 import pytest
 
 from customers.models import ANONYMIZED, Address, Customer
@@ -73,3 +75,46 @@ def test_an_anonymized_address_is_masked_and_locks_the_page(merchant_client):
     assert "Berlin" not in html
     assert "Hamburg" in html
     assert "erika@example.de" in html  # the customer's own fields stay visible
+
+
+def test_the_lock_banner_offers_to_restore_the_customers_anonymized_orders(merchant_client):
+    from orders.models import Order
+
+    customer = customer_with_data()
+    order = customer.orders.get()
+    Order.objects.filter(pk=order.pk).update(
+        privacy_state="anonymized", purge_on=datetime.date(2099, 12, 31)
+    )
+    Customer.objects.filter(pk=customer.pk).update(privacy_state="anonymized")
+
+    html = merchant_client.get(f"/customers/{customer.pk}/").content.decode()
+
+    assert f'href="/orders/privacy/restore/?ids={order.pk}"' in html
+    assert "Bestellungen wiederherstellen …" in html
+    dialog = merchant_client.get(f"/orders/privacy/restore/?ids={order.pk}").content.decode()
+    assert "1 Bestellung wird wiederhergestellt." in " ".join(
+        dialog.replace("<strong>", "").replace("</strong>", "").split()
+    )
+
+
+def test_without_the_restore_permission_the_banner_offers_no_restore(logged_in):
+    from orders.models import Order
+
+    customer = customer_with_data()
+    Order.objects.filter(customer=customer).update(privacy_state="anonymized")
+    Customer.objects.filter(pk=customer.pk).update(privacy_state="anonymized")
+
+    html = logged_in.get(f"/customers/{customer.pk}/").content.decode()
+
+    assert "ist anonymisiert" in html
+    assert "privacy/restore" not in html
+
+
+def test_the_order_page_links_its_customer(merchant_client):
+    customer = customer_with_data()
+    order = customer.orders.get()
+
+    merchant_page = merchant_client.get(f"/orders/{order.pk}/").content.decode()
+
+    assert f'href="/customers/{customer.pk}/"' in merchant_page
+    assert f"Kunde {customer.number}" in merchant_page

@@ -1032,3 +1032,19 @@ def test_restoring_by_range_does_not_list_active_orders_as_skipped(restorer):
     text = _text(count)
     assert "1 Bestellung wird wiederhergestellt." in text
     assert "nicht anonymisiert" not in text
+
+
+def test_the_anonymize_dialog_promises_no_restore_to_whoever_may_not_restore(anonymizer):
+    order = OrderFactory()
+
+    without = anonymizer.get(ANONYMIZE_URL, {"ids": [order.pk]}, **HTMX).text
+
+    assert "Ihnen fehlt diese Berechtigung" in without
+
+
+def test_the_anonymize_dialog_of_a_merchant_says_nothing_about_a_missing_permission(both):
+    order = OrderFactory()
+
+    response = both.get(ANONYMIZE_URL, {"ids": [order.pk]}, **HTMX).text
+
+    assert "Ihnen fehlt diese Berechtigung" not in response
