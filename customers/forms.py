@@ -1,7 +1,10 @@
 """Forms for the customer page: master data plus inline formsets for emails, phones, addresses."""
 
+import json
+
 from django import forms
 from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import (
@@ -14,6 +17,9 @@ from customers.models import (
 from customers.services import CUSTOMER_EDITABLE_FIELDS, RowEdit
 from customers.validators import (
     CARD_NUMBER_CODE,
+    EXTRA_FIELDS_MAX_ENTRIES,
+    EXTRA_FIELDS_MAX_KEY_LENGTH,
+    EXTRA_FIELDS_MAX_VALUE_LENGTH,
     card_number_error,
     contains_card_number,
     validate_extra_fields,
@@ -58,6 +64,10 @@ class ForgetsCardNumbersMixin:
                 continue
             value = field.widget.value_from_datadict(self.data, self.files, self.add_prefix(name))
             texts = value if isinstance(value, list | tuple) else [value]
+            # Rows of several inputs (the extra fields' name/value pairs) count cell by cell.
+            texts = [
+                cell for text in texts for cell in (text if isinstance(text, tuple) else [text])
+            ]
             if any(isinstance(text, str) and contains_card_number(text) for text in texts):
                 found.add(name)
         return found
@@ -69,7 +79,11 @@ class ForgetsCardNumbersMixin:
         if names:
             data = self.data.copy()
             for name in names:
-                data[self.add_prefix(name)] = ""
+                widget = self.fields[name].widget
+                if hasattr(widget, "forget_in"):
+                    widget.forget_in(data, self.add_prefix(name))
+                else:
+                    data[self.add_prefix(name)] = ""
             self.data = data
         return names
 
@@ -95,16 +109,150 @@ class CardSafeModelForm(ForgetsCardNumbersMixin, forms.ModelForm):
     """The base of forms the admin builds itself (inline rows): no card number gets through."""
 
 
+class ExtraFieldsWidget(forms.Widget):
+    """The extra fields as rows of name and value (the stored ones plus empty rows to fill in),
+    not as JSON. A post without the rows (an old client, a script) may still send JSON."""
+
+    blank_rows = 3
+    max_rows = EXTRA_FIELDS_MAX_ENTRIES + 10
+
+    def render(self, name, value, attrs=None, renderer=None):
+        pairs = [pair for pair in self._pairs(value) if pair != ("", "")]
+        pairs += [("", "")] * self.blank_rows
+        rows = format_html_join(
+            "\n",
+            '<tr><td><input type="text" name="{0}-name-{1}" value="{2}" maxlength="{4}" '
+            'aria-label="{5}"></td><td><input type="text" name="{0}-value-{1}" value="{3}" '
+            'maxlength="{6}" aria-label="{7}"></td></tr>',
+            (
+                (
+                    name,
+                    index,
+                    key,
+                    item,
+                    EXTRA_FIELDS_MAX_KEY_LENGTH,
+                    _("Name (Zeile %(row)d)") % {"row": index + 1},
+                    EXTRA_FIELDS_MAX_VALUE_LENGTH,
+                    _("Wert (Zeile %(row)d)") % {"row": index + 1},
+                )
+                for index, (key, item) in enumerate(pairs)
+            ),
+        )
+        return format_html(
+            '<table class="extra-fields" id="{}"><thead><tr><th>{}</th><th>{}</th></tr></thead>'
+            '<tbody>{}</tbody></table><input type="hidden" name="{}-rows" value="{}">',
+            (attrs or {}).get("id", f"id_{name}"),
+            _("Name"),
+            _("Wert"),
+            rows,
+            name,
+            len(pairs),
+        )
+
+    @staticmethod
+    def _pairs(value) -> list[tuple[str, str]]:
+        if isinstance(value, list) and all(isinstance(row, tuple) for row in value):
+            return [(str(key), str(item)) for key, item in value]  # rows as posted
+        if isinstance(value, list):  # stored before extra fields were checked: shown as JSON
+            return [("", json.dumps(value, ensure_ascii=False))]
+        if isinstance(value, str):
+            try:
+                value = json.loads(value) if value.strip() else {}
+            except ValueError:
+                return [("", value)]
+        if isinstance(value, dict):
+            return [(str(key), _plain(item)) for key, item in value.items()]
+        return []
+
+    def value_from_datadict(self, data, files, name):
+        try:
+            count = min(int(data.get(f"{name}-rows", "")), self.max_rows)
+        except ValueError:
+            return data.get(name)
+        return [
+            (str(data.get(f"{name}-name-{i}", "")).strip(), str(data.get(f"{name}-value-{i}", "")))
+            for i in range(count)
+        ]
+
+    def value_omitted_from_data(self, data, files, name):
+        return f"{name}-rows" not in data and name not in data
+
+    def forget_in(self, data, name) -> None:
+        """Drops every row (a refused value is never shown again)."""
+        for key in [key for key in data if key.startswith(f"{name}-")]:
+            del data[key]
+        data[name] = ""
+
+
+def _plain(item) -> str:
+    if item is None:
+        return ""
+    if isinstance(item, bool):
+        return "true" if item else "false"
+    return str(item)
+
+
+class ExtraFieldsField(forms.Field):
+    """Name/value rows (or a JSON object) into a dict; empty rows are dropped."""
+
+    widget = ExtraFieldsWidget
+
+    def to_python(self, value) -> dict:
+        if value in (None, ""):
+            return {}
+        if isinstance(value, dict):
+            return value
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except ValueError:
+                raise ValidationError(
+                    _("Zusatzfelder müssen ein JSON-Objekt aus Name und Wert sein."),
+                    code="extra_fields_not_object",
+                ) from None
+        fields: dict = {}
+        for row, (key, item) in enumerate(value, start=1):
+            if not key and not item:
+                continue
+            if not key:
+                raise ValidationError(
+                    _("Zeile %(row)d der Zusatzfelder hat einen Wert, aber keinen Namen."),
+                    code="extra_fields_key_missing",
+                    params={"row": row},
+                )
+            if key in fields:
+                raise ValidationError(
+                    _("Zeile %(row)d: Diesen Namen hat schon eine Zeile darüber."),
+                    code="extra_fields_key_twice",
+                    params={"row": row},
+                )
+            fields[key] = item
+        return fields
+
+    def prepare_value(self, value):
+        return value
+
+    def has_changed(self, initial, data) -> bool:
+        try:
+            return self.to_python(data) != (initial or {})
+        except ValidationError:
+            return True
+
+
 class CustomerForm(ForgetsCardNumbersMixin, forms.ModelForm):
     # The version the page was made from (customers.services.customer_update: no lost updates).
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    extra_fields = ExtraFieldsField(
+        label=_("Zusatzfelder"),
+        required=False,
+        help_text=_("z. B. Affiliate-Code, Kostenstelle; leere Zeilen werden ignoriert."),
+    )
 
     class Meta:
         model = Customer
         fields = CUSTOMER_EDITABLE_FIELDS
         widgets = {
             "birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "extra_fields": forms.Textarea(attrs={"rows": 3}),
         }
 
     def __init__(self, *args, **kwargs):

@@ -102,6 +102,19 @@
     form.querySelectorAll(".range-fields .has-error").forEach((el) => el.classList.remove("has-error"));
   });
 
+  // Edits typed into a form that is left without saving: the browser asks first. A form that
+  // re-renders itself (the channel form's preview) keeps the flag, saving clears it.
+  let unsaved = false;
+  document.addEventListener("input", (event) => {
+    if (event.target.closest?.("form[data-warn-unsaved]")) unsaved = true;
+  });
+  document.addEventListener("submit", (event) => {
+    if (event.target.matches?.("form[data-warn-unsaved]")) unsaved = false;
+  });
+  window.addEventListener("beforeunload", (event) => {
+    if (unsaved) event.preventDefault();
+  });
+
   // The "Mehr" dialogs arrive closed (htmx swaps them in): open them as modals, drop them when closed.
   document.addEventListener("htmx:afterSettle", () => {
     document.querySelectorAll("#privacy-dialog-slot dialog[data-modal]:not([open])").forEach((dialog) => {

@@ -79,3 +79,34 @@ def test_it_filters_opens_and_invoices_an_order(page: Page, live_server, company
     expect(page.get_by_text(f"Rechnung {number}")).to_be_visible()
     expect(page.get_by_text("Status: Bezahlt → Rechnung erstellt")).to_be_visible()
     screenshot(page, "order-history")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True, databases=["default", "coldstorage"])
+def test_leaving_an_order_with_unsaved_edits_asks_first(page: Page, live_server, company):
+    user = UserFactory(username="haendlerin")
+    user.user_permissions.set(permissions(*CLERK_PERMISSIONS))
+    order = OrderFactory(channel=ChannelFactory(name="Eigener Shop"))
+    log_in(page, live_server, user)
+    asked: list[str] = []
+
+    def answer(dialog):
+        asked.append(dialog.type)
+        dialog.dismiss()  # "stay on the page"
+
+    page.on("dialog", answer)
+    page.goto(f"{live_server.url}/orders/{order.pk}/")
+    page.get_by_role("link", name="‹ Bestellübersicht").click()  # nothing typed: no question
+    expect(page.get_by_role("heading", name="Bestellübersicht")).to_be_visible()
+    assert asked == []
+
+    page.goto(f"{live_server.url}/orders/{order.pk}/")
+    page.locator("textarea[name$=notes]").fill("Bitte als Geschenk verpacken")
+    page.get_by_role("link", name="‹ Bestellübersicht").click()
+
+    expect(page.locator("textarea[name$=notes]")).to_have_value("Bitte als Geschenk verpacken")
+    assert asked == ["beforeunload"]
+
+    page.get_by_role("button", name="Speichern").click()  # saving leaves without a question
+    expect(page.get_by_text("gespeichert")).to_be_visible()
+    assert asked == ["beforeunload"]
