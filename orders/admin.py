@@ -398,8 +398,8 @@ class PrivacyJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             'aria-label="{} %"></progress> {}/{}',
             obj.percent,
             obj.percent,
-            obj.done,
-            obj.total,
+            number_format(obj.done, force_grouping=True),
+            number_format(obj.total, force_grouping=True),
         )
 
     @admin.display(description=_("Auswahl"))

@@ -275,3 +275,17 @@ def test_the_german_admin_has_no_english_left_from_django(client, staff):
     assert "- Bitte auswählen -" in html
     assert ">Ausführen<" in html
     assert "1.234,50 EUR" in html
+
+
+def test_english_times_use_a_24_hour_clock_no_p_m():
+    import datetime
+
+    from django.utils import formats, translation
+
+    moment = datetime.datetime(2026, 12, 3, 17, 5)
+    with translation.override("en"):
+        short = formats.date_format(moment, "SHORT_DATETIME_FORMAT")
+        long = formats.date_format(moment, "DATETIME_FORMAT")
+
+    assert short == "12/03/2026 17:05"
+    assert long == "Dec. 3, 2026, 17:05"
