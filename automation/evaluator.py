@@ -116,12 +116,23 @@ def automation_run(*, now: datetime.datetime | None = None) -> RunResult:
             gaps += [(a, b, noted) for a, b in _missing(low, high)]
     ranges.append((cursor.last_event_id + 1, last))
     gaps += [(a, b, now.isoformat()) for a, b in _missing(cursor.last_event_id + 1, last)]
+    kinds = {TRIGGER_EVENTS[rule.trigger] for rule in event_rules}
     if event_rules:
         for low, high in ranges:
             for batch_low in range(low, high + 1, BATCH_SIZE):
                 batch_high = min(batch_low + BATCH_SIZE - 1, high)
+                # The batch's orders: the conditions are evaluated on them alone, by primary key.
+                order_ids = set(
+                    OrderEvent.objects.filter(
+                        pk__gte=batch_low, pk__lte=batch_high, kind__in=kinds
+                    ).values_list("order_id", flat=True)
+                )
+                if not order_ids:
+                    continue
                 for rule in event_rules:
-                    _fire_for_events(rule, batch_low - 1, batch_high, now=now, result=result)
+                    _fire_for_events(
+                        rule, batch_low - 1, batch_high, order_ids, now=now, result=result
+                    )
     result.events = sum(high - low + 1 for low, high in ranges if high >= low)
     StreamCursor.objects.filter(pk=CURSOR).update(
         last_event_id=last, gaps=[list(gap) for gap in gaps], updated_at=now
@@ -141,19 +152,30 @@ def _slot_of(now: datetime.datetime) -> datetime.datetime:
     return timezone.localtime(now).replace(minute=0, second=0, microsecond=0)
 
 
-def _order_ids_sql(rule: Rule, *, now: datetime.datetime, queryset: QuerySet | None = None):
+def _order_ids_sql(
+    rule: Rule, *, now: datetime.datetime, queryset: QuerySet | None = None, among=None
+):
     orders = queryset if queryset is not None else matching_orders(rule, now=now)
+    done = Firing.objects.filter(rule=rule, state=Firing.State.DONE)
+    if among is not None:
+        orders = orders.filter(pk__in_ids=among)
+        done = done.filter(order_id__in_ids=among)
     if not rule.repeatable:
         # Done once for an order: not again (refused ones may run again).
-        orders = orders.exclude(
-            pk__in=Firing.objects.filter(rule=rule, state=Firing.State.DONE).values("order_id")
-        )
+        orders = orders.exclude(pk__in=done.values("order_id"))
     return orders.order_by().values("pk").query.sql_with_params()
 
 
-def _fire_for_events(rule: Rule, low: int, high: int, *, now, result: RunResult) -> None:
+def _fire_for_events(
+    rule: Rule, low: int, high: int, order_ids: set[int], *, now, result: RunResult
+) -> None:
     kind = TRIGGER_EVENTS[rule.trigger]
-    orders_sql, orders_params = _order_ids_sql(rule, now=now)
+    if rule.repeatable and not rule.conditions.all():
+        # Every order matches: no join with the orders at all (the foreign key holds them).
+        orders_filter, orders_params = "", []
+    else:
+        orders_sql, orders_params = _order_ids_sql(rule, now=now, among=order_ids)
+        orders_filter = f" AND e.order_id IN ({orders_sql})"
     # A rule acts on what happens from its creation on.
     where = ["e.id > %s", "e.id <= %s", "e.kind = %s", "e.created_at >= %s"]
     params = [low, high, kind, rule.created_at]
@@ -165,12 +187,12 @@ def _fire_for_events(rule: Rule, low: int, high: int, *, now, result: RunResult)
     sql = (
         f"INSERT INTO {firing} (rule_id, event_id, order_id, state, detail, created_at) "
         f"SELECT %s, e.id, e.order_id, %s, '', %s FROM {event} e "
-        f"WHERE {' AND '.join(where)} AND e.order_id IN ({orders_sql}) "
+        f"WHERE {' AND '.join(where)}{orders_filter} "
         "ON CONFLICT DO NOTHING RETURNING id, order_id"
     )
     with transaction.atomic():
         with connection.cursor() as cur:
-            cur.execute(sql, [rule.pk, Firing.State.PENDING, now, *params, *orders_params])
+            cur.execute(sql, [rule.pk, Firing.State.DONE, now, *params, *orders_params])
             inserted = cur.fetchall()
         if inserted:
             _act(rule, inserted, now=now, result=result)
@@ -186,7 +208,7 @@ def _fire_for_slot(rule: Rule, *, now, result: RunResult) -> None:
     )
     with transaction.atomic():
         with connection.cursor() as cur:
-            cur.execute(sql, [rule.pk, _slot_of(now), Firing.State.PENDING, now, *orders_params])
+            cur.execute(sql, [rule.pk, _slot_of(now), Firing.State.DONE, now, *orders_params])
             inserted = cur.fetchall()
         for start in range(0, len(inserted), BATCH_SIZE):
             _act(rule, inserted[start : start + BATCH_SIZE], now=now, result=result)
@@ -210,7 +232,7 @@ def rule_run_by_hand(*, rule: Rule, order_ids, user) -> tuple[int, int]:
     result = RunResult()
     with transaction.atomic():
         with connection.cursor() as cur:
-            cur.execute(sql, [rule.pk, Firing.State.PENDING, "by_hand", now, *orders_params])
+            cur.execute(sql, [rule.pk, Firing.State.DONE, "by_hand", now, *orders_params])
             inserted = cur.fetchall()
         for start in range(0, len(inserted), BATCH_SIZE):
             _act(rule, inserted[start : start + BATCH_SIZE], now=now, result=result)
@@ -266,9 +288,10 @@ def _act(rule: Rule, inserted: list[tuple[int, int]], *, now, result: RunResult)
         firing_ids[order_id].append(firing_id)
     actor = history.Actor(label=rule.actor_label, job_id=job_id)
     for (state, detail), ids in groups.items():
-        Firing.objects.filter(pk__in=[f for pk in ids for f in firing_ids[pk]]).update(
-            state=state, detail=detail[:200]
-        )
+        if state != Firing.State.DONE:  # inserted as done, in this transaction
+            Firing.objects.filter(pk__in=[f for pk in ids for f in firing_ids[pk]]).update(
+                state=state, detail=detail[:200]
+            )
         outcome_name = {"done": "done", "refused": "refused", "failed": "failed"}[state]
         params = history.rule_fired(
             rule_id=rule.pk,

@@ -10,7 +10,7 @@ The "Kundendaten wiederhergestellt" events are written by the history writer the
 use (`orders.history.record_for_orders`, one statement per 2,000 orders, as a chunk does); with
 `--full-restore` they come from a real anonymize and restore job instead (slower to prepare, the
 same events). Then one rule "Kundendaten wiederhergestellt → Bestellstatus setzen: Archiviert"
-is evaluated by one `automation_run()` (firings, the status update, the status and rule_fired
+(or, with `--action noop`, an action that does nothing) is evaluated by one `automation_run()` (firings, the status update, the status and rule_fired
 history entries), and once more to show that a second run fires nothing. The last line is
 machine-readable.
 """
@@ -25,9 +25,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=100_000)
     parser.add_argument("--full-restore", action="store_true")
+    parser.add_argument(
+        "--action",
+        choices=["set_status", "noop"],
+        default="set_status",
+        help="noop: a benchmark-only action that does nothing (the evaluator's own cost: "
+        "events read, firings, rule_fired history entries; what a mail action adds is one "
+        "INSERT of outbox rows per batch)",
+    )
     args = parser.parse_args()
 
     start_django("benchmarks/automation.py", "orderdesk-bench.keys")
+    from automation.actions import ActionKind, Outcome, register
     from automation.evaluator import automation_run
     from automation.models import Action, Firing, Rule, StreamCursor
     from orders import history
@@ -35,10 +44,15 @@ def main() -> None:
     from orders.privacy.jobs import privacy_job_anonymize, privacy_job_restore, privacy_job_run
 
     prepare(args.orders)
+    Order.objects.exclude(status="paid").update(status="paid")  # as before an earlier run
     Rule.objects.all().delete()
     StreamCursor.objects.all().delete()
     rule = Rule.objects.create(name="Benchmark", trigger="restored", repeatable=True)
-    Action.objects.create(rule=rule, kind="set_status", params={"status": "archived"})
+    if args.action == "noop":
+        register(ActionKind("noop", "Benchmark", lambda rule, params, ids: Outcome(code="noop")))
+        Action.objects.create(rule=rule, kind="noop")
+    else:
+        Action.objects.create(rule=rule, kind="set_status", params={"status": "archived"})
     automation_run()  # the cursor starts here
 
     ids = list(Order.objects.order_by("pk").values_list("pk", flat=True)[: args.orders])
