@@ -51,8 +51,9 @@ def test_a_killed_restore_fires_the_rule_once_per_restored_order(settings):
     cluster = Cluster()
     try:
         restoration = privacy_job_restore(selection=selection, source="crash test")
+        hits = 0
         for _ in range(2):
-            kill_repeatedly(cluster, restoration.pk, rng, kills=1)
+            hits += kill_repeatedly(cluster, restoration.pk, rng, kills=1)
             automation_run()  # while chunks are committed, out of id order (two threads)
             kill_an_evaluator_run(cluster.env, rng)
         cluster.start()
@@ -60,6 +61,7 @@ def test_a_killed_restore_fires_the_rule_once_per_restored_order(settings):
         wait_for(lambda: job(restoration.pk).is_finished, 120, "the restore")
         assert job(restoration.pk).state == PrivacyJob.State.DONE, job(restoration.pk).error
         assert job(restoration.pk).summary["restored"] == ORDERS
+        assert hits >= 1 and job(restoration.pk).attempts >= 2, "the kills should hit the job"
     finally:
         cluster.stop()
     kill_an_evaluator_run(cluster.env, rng)
