@@ -84,7 +84,9 @@ class RuleForm(ForgetsCardNumbersMixin, forms.ModelForm):
 
 
 class ConditionRow(forms.Form):
-    kind = forms.ChoiceField(label=_("Bedingung"))
+    kind = forms.ChoiceField(
+        label=_("Bedingung"), widget=forms.Select(attrs={"class": "row-kind-select"})
+    )
     operator = forms.ChoiceField(label=_("Vergleich"), choices=Condition.Operator.choices)
     value = forms.CharField(label=_("Wert"), required=False, max_length=100)
 
@@ -121,7 +123,9 @@ class ConditionRow(forms.Form):
 
 
 class ActionRow(forms.Form):
-    kind = forms.ChoiceField(label=_("Aktion"))
+    kind = forms.ChoiceField(
+        label=_("Aktion"), widget=forms.Select(attrs={"class": "row-kind-select"})
+    )
     status = forms.ChoiceField(
         label=_("Status"), choices=[("", "—"), *OrderStatus.choices], required=False
     )

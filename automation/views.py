@@ -63,8 +63,9 @@ def _editor(request: HttpRequest, rule: Rule) -> HttpResponse:
         conditions, actions = rows_from_post(
             request.POST,
             trigger=trigger,
-            add=request.POST.get("add", "") if refresh else "",
-            remove=request.POST.get("remove", "") if refresh else "",
+            # Not "add"/"remove": a form control named "remove" hides the form's remove().
+            add=request.POST.get("add_row", "") if refresh else "",
+            remove=request.POST.get("remove_row", "") if refresh else "",
         )
         if not refresh:
             valid = form.is_valid()
@@ -120,6 +121,7 @@ def _editor(request: HttpRequest, rule: Rule) -> HttpResponse:
             "offered_conditions": conditions_for(trigger),
             "version": version,
             "error": error,
+            "show_errors": request.method == "POST" and "refresh" not in request.POST,
         },
     )
 

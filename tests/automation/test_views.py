@@ -69,12 +69,12 @@ def test_bad_input_is_refused_with_a_message_never_a_500(merchant_client, overri
 def test_the_editor_adds_and_removes_rows_without_saving(merchant_client):
     url = reverse("automation:create")
     headers = {"HX-Request": "true"}
-    added = merchant_client.post(url, _payload(refresh="1", add="condition"), headers=headers)
+    added = merchant_client.post(url, _payload(refresh="1", add_row="condition"), headers=headers)
     html = added.content.decode()
     assert 'name="condition-1-kind"' in html
     assert "<html" not in html  # the editor alone
     removed = merchant_client.post(
-        url, _payload(refresh="1", remove="condition-0"), headers=headers
+        url, _payload(refresh="1", remove_row="condition-0"), headers=headers
     )
     assert 'name="condition-0-kind"' not in removed.content.decode()
     assert not Rule.objects.exists()
