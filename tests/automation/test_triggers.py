@@ -254,3 +254,47 @@ def test_an_inactive_rule_does_not_fire(make_rule):
     restore(order)
     automation_run()
     assert not Firing.objects.exists()
+
+
+def test_a_restore_killed_mid_chunk_and_resumed_fires_once_per_order(make_rule, monkeypatch):
+    from orders.privacy.jobs import privacy_job_restore, reconcile_jobs
+    from orders.privacy.selection import Selection
+    from tests.privacy.test_jobs import Killed, expire_lease
+
+    rule = make_rule(Trigger.RESTORED, repeatable=True)
+    orders = [OrderFactory() for _ in range(9)]
+    anonymize(*orders)
+    job = privacy_job_restore(selection=Selection.of_ids(o.pk for o in orders), background=False)
+    real, calls = history.record_for_orders, {"n": 0}
+
+    def killed_in_the_second_chunk(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise Killed(None)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(history, "record_for_orders", killed_in_the_second_chunk)
+    with pytest.raises(Killed):
+        privacy_job_run(job_id=job.pk, chunk_size=3)
+    monkeypatch.undo()
+    automation_run()  # between the crash and the resume
+    expire_lease(job.pk)
+    reconcile_jobs()
+    privacy_job_run(job_id=job.pk, chunk_size=3)
+    automation_run()
+    automation_run()
+
+    assert Firing.objects.filter(rule=rule).count() == 9
+    assert sorted(Firing.objects.values_list("order_id", flat=True)) == sorted(o.pk for o in orders)
+    assert OrderEvent.objects.filter(kind=OrderEvent.Kind.RULE_FIRED).count() == 9
+
+
+def test_the_schedule_is_created_once():
+    from django_q.models import Schedule
+
+    from orders import schedules
+
+    schedules.ensure_schedules()
+    schedules.ensure_schedules()
+    [schedule] = Schedule.objects.filter(name=schedules.AUTOMATION)
+    assert (schedule.func, schedule.minutes) == ("automation.tasks.run_automation", 1)
