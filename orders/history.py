@@ -247,7 +247,7 @@ def _rule_text(rule: int, params: Mapping) -> str:
         }
     if not actions:
         return _("%(head)s: nichts zu tun") % {"head": head}
-    return "%s: %s" % (head, ", ".join(actions))
+    return f"{head}: {', '.join(actions)}"
 
 
 _REFUSALS = {
