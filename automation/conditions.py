@@ -48,7 +48,11 @@ def clean_value(kind: str, operator: str, value: str) -> str:
     if kind == K.CHANNEL:
         from channels.models import Channel
 
-        if not value.isdigit() or not Channel.objects.filter(pk=int(value)).exists():
+        if (
+            not value.isdigit()
+            or len(value) > 18
+            or not Channel.objects.filter(pk=int(value)).exists()
+        ):
             raise ConditionError(_("Bitte einen Shop wählen."))
     elif kind == K.STATUS:
         if value not in OrderStatus.values:

@@ -141,7 +141,9 @@ def rule_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _ticked(request: HttpRequest, data) -> tuple[Rule | None, tuple[int, ...], str]:
     choice = data.get("rule", "")
-    rule = Rule.objects.filter(pk=int(choice)).first() if choice.isdigit() else None
+    # Digits beyond a bigint are no rule either (and would overflow the query).
+    valid = choice.isdigit() and len(choice) <= 18
+    rule = Rule.objects.filter(pk=int(choice)).first() if valid else None
     try:
         ids = check_order_ids(data.getlist("ids"))
     except SelectionError as exc:
