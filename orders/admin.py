@@ -33,6 +33,7 @@ from orders.models import (
 from orders.privacy.jobs import privacy_job_anonymize, privacy_job_restore
 from orders.privacy.selection import Selection
 from orders.privacy.summary import summary_items
+from orders.services import order_admin_save
 
 #: The job's "Quelle" for actions started in the support admin.
 ADMIN_SOURCE = "Admin"
@@ -310,6 +311,12 @@ class OrderAdmin(PersonalDataAdmin):
             }
             level = messages.WARNING
         self.message_user(request, format_html("{} {}", text, _job_link(job)), level)
+
+    def save_model(self, request, obj, form, change) -> None:
+        # Through the service, so an admin save leaves its history entries like any other.
+        order_admin_save(
+            order=obj, actor=request.user, changed=form.changed_data, created=not change
+        )
 
     def lock_reason(self, obj) -> str:
         return OrderLockedError(obj).message

@@ -13,6 +13,7 @@ RECONCILE = "Datenschutz-Aufträge fortsetzen"
 PURGE = "Cold Storage: fällige Daten endgültig löschen"
 AUTO_ANONYMIZE = "Kanalregeln: fällige Bestellungen anonymisieren"
 IMPORT_UPLOADS = "Import: abgelaufene Dateien löschen"
+AUTOMATION = "Automatisierung: Regeln ausführen"
 
 
 def _next_run_at(hhmm: str) -> datetime.datetime:
@@ -39,6 +40,11 @@ def ensure_schedules() -> None:
             "func": "orders.tasks.anonymize_due",
             "schedule_type": Schedule.DAILY,
             "next_run": _next_run_at(settings.AUTO_ANONYMIZE_TIME),
+        },
+        AUTOMATION: {
+            "func": "automation.tasks.run_automation",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 1,
         },
         IMPORT_UPLOADS: {
             "func": "orders.tasks.delete_expired_import_uploads",

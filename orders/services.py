@@ -1,10 +1,11 @@
 """Use cases of the order edit page: edit, invoice, ship. Each runs in one transaction and logs."""
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -73,14 +74,7 @@ def _event(
     *, order: Order, actor: AbstractBaseUser | None, kind: str, params: dict | None = None
 ) -> None:
     # The facts name what changed (fields, numbers, states), never the values a person typed.
-    params = params or {}
-    OrderEvent.objects.create(
-        order=order,
-        kind=kind,
-        actor=actor,
-        params=params,
-        detail=history.stored_detail(params),
-    )
+    history.record(order, kind, actor=history.Actor.of(actor), params=params)
 
 
 def _set_status(*, order: Order, actor: AbstractBaseUser | None, status: str) -> None:
@@ -332,3 +326,72 @@ def order_ship(
     _set_status(order=order, actor=actor, status=OrderStatus.SHIPPED)
     _save(order, ["tracking_number", "delivery_date", "status"])
     return order
+
+
+@transaction.atomic
+def order_admin_save(
+    *, order: Order, actor: AbstractBaseUser | None, changed: Sequence[str], created: bool
+) -> Order:
+    """Saves an order from the support admin with its history: created, or the status change
+    and the names of the other changed fields (never their values), as the edit page does."""
+    if created:
+        order.save()
+        _event(order=order, actor=actor, kind=OrderEvent.Kind.CREATED)
+        return order
+    stored = Order.objects.select_for_update().only("status", "version").get(pk=order.pk)
+    names = {field.name for field in Order._meta.concrete_fields}
+    fields = [name for name in changed if name in names]
+    if not fields:
+        order.save()
+        return order
+    order.version = stored.version + 1
+    order.save()
+    if "status" in fields and stored.status != order.status:
+        _event(
+            order=order,
+            actor=actor,
+            kind=OrderEvent.Kind.STATUS_CHANGED,
+            params=history.status_change(stored.status, order.status),
+        )
+    roles = {"billing": [], "shipping": [], "order": []}
+    for name in fields:
+        if name == "status":
+            continue
+        role, _sep, rest = name.partition("_")
+        if role in ("billing", "shipping") and rest in ORDER_ADDRESS_FIELDS:
+            roles[role].append(rest)
+        else:
+            roles["order"].append(name)
+    if any(roles.values()):
+        _event(order=order, actor=actor, kind=OrderEvent.Kind.EDITED, params=history.edit(**roles))
+    return order
+
+
+@transaction.atomic
+def orders_set_status(
+    *, order_ids: Collection[int], status: str, actor: "history.Actor"
+) -> list[int]:
+    """Sets the status of many orders at once (an automation rule's "Bestellstatus setzen"):
+    one UPDATE and one history statement per previous status, the rows locked in id order.
+    Orders that have the status already are left alone. Returns the ids that changed."""
+    if status not in OrderStatus.values:
+        raise ValueError(f"unknown status {status!r}")
+    rows = list(
+        Order.objects.filter(pk__in_ids=set(order_ids))
+        .exclude(status=status)
+        .order_by("pk")
+        .select_for_update()
+        .values_list("pk", "status")
+    )
+    by_status: dict[str, list[int]] = {}
+    for pk, old in rows:
+        by_status.setdefault(old, []).append(pk)
+    for old, ids in by_status.items():
+        Order.objects.filter(pk__in_ids=set(ids)).update(status=status, version=F("version") + 1)
+        history.record_for_orders(
+            ids,
+            OrderEvent.Kind.STATUS_CHANGED,
+            actor=actor,
+            params=history.status_change(old, status),
+        )
+    return [pk for pk, _old in rows]

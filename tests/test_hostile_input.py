@@ -179,7 +179,17 @@ def world(db):
     job = privacy_job_anonymize(
         selection=Selection.of_ids([other.pk]), source="Test", background=False
     )
-    return {"customer": customer, "order": order, "job": job, "channel": order.channel}
+    from automation.models import Action, Rule
+
+    rule = Rule.objects.create(name="Regel", trigger="restored")
+    Action.objects.create(rule=rule, kind="set_status", params={"status": "archived"})
+    return {
+        "customer": customer,
+        "order": order,
+        "job": job,
+        "channel": order.channel,
+        "rule": rule,
+    }
 
 
 @pytest.fixture
@@ -200,6 +210,8 @@ def _object_for(name: str, world) -> int | str | None:
         return world["customer"].pk
     if name.startswith("channels:"):
         return world["channel"].pk
+    if name.startswith("automation:"):
+        return world["rule"].pk
     return None
 
 

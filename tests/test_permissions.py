@@ -18,6 +18,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from automation.models import Action, Firing, Rule
 from channels.models import Channel
 from coldstorage.models import ColdRecord
 from customers.models import Customer, CustomerEmail, PrivacyState
@@ -59,6 +60,8 @@ class World:
     channel: Channel
     #: An import file of the user who holds exactly an endpoint's permissions ("genau-diese").
     upload: ImportUpload | None = None
+    #: An automation rule: restored → set status "archived".
+    rule: Rule | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,20 @@ def _channel_form(world: World) -> tuple[tuple, dict]:
 def _run_policy(world: World) -> tuple[tuple, dict]:
     # The world's channel has a policy of 0 days: its active orders are due, a run starts a job.
     return (world.channel.pk,), {"days": "0"}
+
+
+def _rule_form(world: World) -> tuple[tuple, dict]:
+    args = (world.rule.pk,) if world.rule else ()
+    return args, {
+        "name": "Regel Perm",
+        "trigger": "restored",
+        "match": "all",
+        "position": "0",
+        "version": str(world.rule.version),
+        "action-count": "1",
+        "action-0-kind": "set_status",
+        "action-0-status": "archived",
+    }
 
 
 ENDPOINTS = (
@@ -267,6 +284,38 @@ ENDPOINTS = (
         _run_policy,
         writes=True,
     ),
+    Endpoint("automation:list", "GET", ("automation.view_rule",)),
+    Endpoint("automation:create", "GET", ("automation.add_rule",)),
+    Endpoint(
+        "automation:create",
+        "POST",
+        ("automation.add_rule",),
+        lambda w: ((), _rule_form(w)[1]),
+        writes=True,
+    ),
+    Endpoint("automation:edit", "GET", ("automation.change_rule",), lambda w: ((w.rule.pk,), {})),
+    Endpoint("automation:edit", "POST", ("automation.change_rule",), _rule_form, writes=True),
+    Endpoint(
+        "automation:delete",
+        "POST",
+        ("automation.delete_rule",),
+        lambda w: ((w.rule.pk,), {"version": str(w.rule.version)}),
+        writes=True,
+    ),
+    Endpoint(
+        "automation:run_dialog",
+        "GET",
+        ("automation.view_rule", "orders.change_order"),
+        lambda w: ((), {"ids": [w.active.pk], "rule": w.rule.pk}),
+        htmx=True,
+    ),
+    Endpoint(
+        "automation:run",
+        "POST",
+        ("automation.view_rule", "orders.change_order"),
+        lambda w: ((), {"ids": [w.active.pk], "rule": w.rule.pk}),
+        writes=True,
+    ),
     Endpoint("documents:company", "GET", ("documents.view_companysettings",)),
     Endpoint(
         "documents:company",
@@ -363,7 +412,10 @@ def world(settings) -> World:
         )
         for name in ("genau-diese", "alles-ausser", "ohne-rechte")
     }
+    rule = Rule.objects.create(name="Archivieren", trigger="restored")
+    Action.objects.create(rule=rule, kind="set_status", params={"status": "archived"})
     return World(
+        rule=rule,
         active=active,
         invoiced=invoiced,
         anonymized=Order.objects.get(pk=anonymized.pk),
@@ -397,6 +449,8 @@ def _state() -> tuple:
         ),
         ColdRecord.objects.count(),
         ImportUpload.objects.count(),
+        list(Rule.objects.order_by("pk").values_list("pk", "version", "name")),
+        Firing.objects.count(),
     )
 
 

@@ -313,21 +313,11 @@ def orders_import(
         ),
         batch_size=5000,
     )
-    params = history.imported(preview.format)
-    detail = history.stored_detail(params)
-    OrderEvent.objects.bulk_create(
-        (
-            OrderEvent(
-                order_id=order.pk,
-                kind=OrderEvent.Kind.IMPORTED,
-                actor=actor if getattr(actor, "pk", None) else None,
-                actor_label=actor_label,
-                params=params,
-                detail=detail,
-            )
-            for order in created_orders
-        ),
-        batch_size=5000,
+    history.record_for_orders(
+        [order.pk for order in created_orders],
+        OrderEvent.Kind.IMPORTED,
+        actor=history.Actor.of(actor, label=actor_label),
+        params=history.imported(preview.format),
     )
     # Counts and ids only: the log never carries a value of the file.
     logger.info(

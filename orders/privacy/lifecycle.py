@@ -39,6 +39,7 @@ from customers.models import (
 from customers.models import PrivacyState as S
 from documents.privacy import put_back_documents, take_documents
 from orders import history
+from orders.history import Actor
 from orders.invoicing import anonymized_buyer, reduced_buyer, restored_buyer
 from orders.models import (
     Invoice,
@@ -61,7 +62,7 @@ from orders.privacy.fields import (
     ORDER_RECORD_LAYOUT,
     order_record_fields,
 )
-from orders.privacy.rows import bulk_write_rows, insert_events_for
+from orders.privacy.rows import bulk_write_rows
 
 # Not personal data, so not in the cold record; an invoice's buyer is compared with them.
 COUNTRY_FIELDS = ("billing_country", "shipping_country")
@@ -77,13 +78,6 @@ SKIP_REASON = {
     S.PURGED: "purged",
     S.ACTIVE: "not_anonymized",
 }
-
-
-@dataclass
-class Actor:
-    user_id: int | None = None
-    label: str = ""
-    job_id: int | None = None
 
 
 @dataclass
@@ -292,15 +286,7 @@ def record_events(orders, *, kind: str, now: datetime.datetime, actor: Actor, pu
         job_id=actor.job_id,
         restorable_until=purge_on - datetime.timedelta(days=1) if purge_on else None,
     )
-    return insert_events_for(
-        orders,
-        kind=kind,
-        created_at=now,
-        actor_id=actor.user_id,
-        actor_label=actor.label,
-        detail=history.stored_detail(params),
-        params=params,
-    )
+    return history.record_for_orders(orders, kind, actor=actor, params=params, created_at=now)
 
 
 def restore_chunk(
@@ -509,14 +495,8 @@ def mark_restore_failed(order_ids, *, reason: str, now: datetime.datetime, actor
         privacy_state=S.ANONYMIZED, restore_failure=reason, restore_failed_at=now
     )
     params = {**history.privacy(job_id=actor.job_id), "failure": reason}
-    insert_events_for(
-        ids,
-        kind=OrderEvent.Kind.RESTORE_FAILED,
-        created_at=now,
-        actor_id=actor.user_id,
-        actor_label=actor.label,
-        detail=history.stored_detail(params),
-        params=params,
+    history.record_for_orders(
+        ids, OrderEvent.Kind.RESTORE_FAILED, actor=actor, params=params, created_at=now
     )
     return len(ids)
 

@@ -1,13 +1,13 @@
-"""Set-based writes the ORM has no fast form for: per-row values and INSERT … SELECT of events."""
+"""Set-based writes the ORM has no fast form for: UPDATE of many rows with per-row values.
+
+(History entries are written by orders.history, the one writer of OrderEvent rows.)
+"""
 
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 
 import orjson
-from django.core.exceptions import EmptyResultSet
 from django.db import connection, models
-
-from config.lookups import id_array_literal
 
 _PG_TYPES = {
     models.CharField: "text",
@@ -105,55 +105,3 @@ def bulk_write_rows(
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
     return len(rows)
-
-
-def insert_events_for(
-    orders: models.QuerySet | Collection[int],
-    *,
-    kind: str,
-    created_at,
-    actor_id: int | None,
-    actor_label: str,
-    detail: str,
-    params: dict,
-) -> int:
-    """One history event per order (a queryset, or order ids the caller holds locked), written by
-    the database in one statement."""
-    from orders.models import Order, OrderEvent
-
-    quote = connection.ops.quote_name
-    pk = quote(Order._meta.pk.column)
-    if isinstance(orders, models.QuerySet):
-        try:
-            compiled = orders.order_by().values("pk").query.get_compiler(connection=connection)
-            inner_sql, inner_params = compiled.as_sql()
-        except EmptyResultSet:
-            return 0
-        source = f"{quote(Order._meta.db_table)} o WHERE o.{pk} IN ({inner_sql})"
-    elif not orders:
-        return 0
-    elif connection.vendor == "postgresql":
-        # Straight from the ids: no join back to the orders (the foreign key checks them anyway).
-        source, inner_params = "unnest(%s::bigint[]) AS o(" + pk + ")", [id_array_literal(orders)]
-    else:
-        return insert_events_for(
-            Order.objects.filter(pk__in_ids=orders),
-            kind=kind,
-            created_at=created_at,
-            actor_id=actor_id,
-            actor_label=actor_label,
-            detail=detail,
-            params=params,
-        )
-    meta = OrderEvent._meta
-    columns = ["order_id", "kind", "created_at", "actor_id", "actor_label", "detail", "params"]
-    created = meta.get_field("created_at").get_db_prep_value(created_at, connection)
-    as_json = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
-        f"SELECT o.{pk}, %s, %s, %s, %s, %s, {as_json} FROM {source}"
-    )
-    values = [kind, created, actor_id, actor_label, detail, json.dumps(params)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*values, *inner_params])
-        return cursor.rowcount

@@ -48,7 +48,7 @@ def expire_lease(job_id: int) -> None:
     "crash_point",
     [
         "coldstorage.services.cold_records_store",  # cold committed, main untouched
-        "orders.privacy.lifecycle.insert_events_for",  # cold written, main not committed
+        "orders.history.record_for_orders",  # cold written, main not committed
         "orders.privacy.jobs._advance",  # all written, not committed
     ],
 )

@@ -1,0 +1,115 @@
+"""What a rule can do: a small registry of action kinds, each run on a set of order ids at once.
+
+An action kind is an `ActionKind`: a code (stored on `Action.kind`), a label, the triggers it is
+offered for, the parameters it takes (cleaned by `clean`) and `run(rule, params, order_ids)`,
+which acts on all the orders in a few statements and returns an `Outcome`: the code of what it
+did ("set_status:shipped") and the orders it refused, by reason code. An exception means the
+action failed; the evaluator rolls it back to its savepoint, records it on the firings and the
+rule, and carries on.
+
+Adding an action is a few lines, e.g. the mail actions of the notifications app:
+
+    def _mail_buyer(rule, params, order_ids):
+        from notifications.services import queue_mails
+
+        anonymized = set(Order.objects.filter(pk__in_ids=set(order_ids),
+                         privacy_state__in=ANONYMIZED_STATES).values_list("pk", flat=True))
+        queue_mails(text=params["text"], order_ids=[i for i in order_ids if i not in anonymized],
+                    recipient="buyer", dedupe_prefix=f"rule:{rule.id}")
+        return Outcome(code="mail_buyer", refused={"anonymized": sorted(anonymized)})
+
+    register(ActionKind("mail_buyer", _("Nachricht an Käufer senden"), _mail_buyer,
+                        params=("text",), clean=_clean_text))
+
+("E-Mail an mich senden" the same with recipient="merchant" and no refusal.)
+"""
+
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _gettext
+from django.utils.translation import gettext_lazy as _
+
+from automation.models import Rule, Trigger
+from orders.history import Actor
+from orders.models import OrderStatus
+
+
+class ActionError(ValueError):
+    """An action's parameters cannot be used; the message says why (for the merchant)."""
+
+
+@dataclass
+class Outcome:
+    code: str
+    refused: dict[str, list[int]] = field(default_factory=dict)
+    job_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ActionKind:
+    code: str
+    label: str
+    run: Callable[[Rule, dict, list[int]], Outcome]
+    #: The parameters the editor asks for.
+    params: Sequence[str] = ()
+    clean: Callable[[dict], dict] = lambda params: {}
+    #: The triggers it is offered for (None: all).
+    triggers: Collection[str] | None = None
+
+
+ACTIONS: dict[str, ActionKind] = {}
+
+
+def register(kind: ActionKind) -> ActionKind:
+    ACTIONS[kind.code] = kind
+    return kind
+
+
+def actions_for(trigger: str) -> list[ActionKind]:
+    return [a for a in ACTIONS.values() if a.triggers is None or trigger in a.triggers]
+
+
+def _anonymize(rule: Rule, params: dict, order_ids: list[int]) -> Outcome:
+    # The privacy engine's own job: the one implementation of anonymizing (STYLE 3).
+    from orders.privacy.jobs import privacy_job_anonymize
+    from orders.privacy.selection import Selection
+
+    job = privacy_job_anonymize(selection=Selection.of_ids(order_ids), source=rule.actor_label)
+    return Outcome(code="anonymize", job_id=job.pk)
+
+
+def _set_status(rule: Rule, params: dict, order_ids: list[int]) -> Outcome:
+    from orders.services import orders_set_status
+
+    orders_set_status(
+        order_ids=order_ids, status=params["status"], actor=Actor.system(rule.actor_label)
+    )
+    return Outcome(code=f"set_status:{params['status']}")
+
+
+def _clean_status(params: dict) -> dict:
+    status = (params.get("status") or "").strip()
+    if status not in OrderStatus.values:
+        raise ActionError(_gettext("Bitte den Status wählen, der gesetzt werden soll."))
+    return {"status": status}
+
+
+register(
+    ActionKind(
+        "anonymize",
+        _("Die Bestellung anonymisieren"),
+        _anonymize,
+        # Anonymizing what was just anonymized, or just restored by hand, is not offered.
+        triggers=(Trigger.IMPORTED, Trigger.STATUS_CHANGED, Trigger.SCHEDULED),
+    )
+)
+register(
+    ActionKind(
+        "set_status",
+        _("Bestellstatus setzen"),
+        _set_status,
+        params=("status",),
+        clean=_clean_status,
+    )
+)

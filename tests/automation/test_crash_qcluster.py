@@ -1,0 +1,80 @@
+"""A restore run by a real django-q2 cluster that is SIGKILLed mid-job, with the evaluator run
+(and killed) meanwhile: still exactly one firing and one history entry per restored order."""
+
+import random
+import subprocess
+import sys
+import time
+
+import pytest
+
+from automation.evaluator import automation_run
+from automation.models import Action, Firing, Rule, Trigger
+from orders.models import Order, OrderEvent, OrderStatus, PrivacyJob
+from orders.privacy.jobs import (
+    privacy_job_anonymize,
+    privacy_job_restore,
+    privacy_job_run,
+    reconcile_jobs,
+)
+from orders.privacy.selection import Selection
+from tests.privacy.conftest import BOTH, bulk_orders
+from tests.privacy.test_crash_qcluster import ROOT, Cluster, job, kill_repeatedly, wait_for
+
+pytestmark = [pytest.mark.django_db(transaction=True, databases=BOTH), pytest.mark.slow]
+
+ORDERS = 1500
+
+
+def kill_an_evaluator_run(env: dict, rng: random.Random) -> None:
+    """`manage.py run_automation` in a process of its own, killed at a random moment."""
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "run_automation"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(rng.uniform(0.3, 1.5))
+    process.kill()
+    process.wait(timeout=10)
+
+
+def test_a_killed_restore_fires_the_rule_once_per_restored_order(settings):
+    settings.PRIVACY_JOB_LEASE_SECONDS = 2
+    rng = random.Random(20261203)
+    ids = bulk_orders(ORDERS)
+    selection = Selection.of_ids(ids)
+    privacy_job_run(job_id=privacy_job_anonymize(selection=selection, background=False).pk)
+    rule = Rule.objects.create(name="Wiederhergestellt", trigger=Trigger.RESTORED)
+    Action.objects.create(rule=rule, kind="set_status", params={"status": OrderStatus.ARCHIVED})
+    cluster = Cluster()
+    try:
+        restoration = privacy_job_restore(selection=selection, source="crash test")
+        hits = 0
+        for _ in range(2):
+            hits += kill_repeatedly(cluster, restoration.pk, rng, kills=1)
+            automation_run()  # while chunks are committed, out of id order (two threads)
+            kill_an_evaluator_run(cluster.env, rng)
+        cluster.start()
+        reconcile_jobs()
+        wait_for(lambda: job(restoration.pk).is_finished, 120, "the restore")
+        assert job(restoration.pk).state == PrivacyJob.State.DONE, job(restoration.pk).error
+        assert job(restoration.pk).summary["restored"] == ORDERS
+        assert hits >= 1 and job(restoration.pk).attempts >= 2, "the kills should hit the job"
+    finally:
+        cluster.stop()
+    kill_an_evaluator_run(cluster.env, rng)
+    automation_run()
+    automation_run()
+
+    restored = OrderEvent.objects.filter(kind=OrderEvent.Kind.RESTORED).count()
+    assert restored == ORDERS  # a re-run chunk writes no second event
+    assert Firing.objects.filter(rule=rule, state=Firing.State.DONE).count() == ORDERS
+    assert Firing.objects.filter(rule=rule).values("order_id").distinct().count() == ORDERS
+    fired = OrderEvent.objects.filter(kind=OrderEvent.Kind.RULE_FIRED)
+    assert fired.count() == ORDERS
+    assert fired.values("order_id").distinct().count() == ORDERS
+    assert set(Order.objects.filter(pk__in=ids).values_list("status", flat=True)) == {
+        OrderStatus.ARCHIVED
+    }
