@@ -86,6 +86,7 @@ def merchant(db):
                 "channels",
                 "automation",
                 "documents",
+                "notifications",
             ]
         )
     )

@@ -41,7 +41,7 @@ pytestmark = [pytest.mark.django_db(databases=BOTH_DATABASES), pytest.mark.usefi
 
 #: URLs that need no permission: logging in and out, the language, the start page's redirect.
 NO_PERMISSION = {"home", "login", "logout", "set_language"}
-MERCHANT_APPS = ("orders", "customers", "channels", "automation", "documents")
+MERCHANT_APPS = ("orders", "customers", "channels", "automation", "documents", "notifications")
 VIEW_ORDER = "orders.view_order"
 CUSTOMER_PAGES = ("customers.view_customer", "customers.view_personal_data")
 
