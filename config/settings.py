@@ -193,14 +193,20 @@ PURGE_TIME = env_str("PURGE_TIME", "03:30")
 # --- E-mail (docs/notifications.md) ------------------------------------------------------------
 # Mail goes out through the merchant's first active SMTP server (Einstellungen → E-Mail-Versand);
 # without one, through these default settings: the console in development.
-EMAIL_BACKEND = env_str(
+_EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
     "django.core.mail.backends.console.EmailBackend"
     if DEBUG
     else "django.core.mail.backends.smtp.EmailBackend",
 )
-EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
-EMAIL_PORT = env_int("EMAIL_PORT", 25)
+MAILERS = {
+    "default": {
+        "BACKEND": _EMAIL_BACKEND,
+        "OPTIONS": {"host": env_str("EMAIL_HOST", "localhost"), "port": env_int("EMAIL_PORT", 25)}
+        if _EMAIL_BACKEND.endswith(".smtp.EmailBackend")
+        else {},
+    }
+}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "orderdesk@localhost")
 # Where "E-Mail an mich" goes when the company settings have no e-mail address.
 NOTIFICATIONS_MERCHANT_EMAIL = env_str("NOTIFICATIONS_MERCHANT_EMAIL", "")

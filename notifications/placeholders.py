@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.utils import formats, timezone
 from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 
 from customers.models import ANONYMIZED, PrivacyState
 from orders.models import Order
@@ -71,7 +72,7 @@ PLACEHOLDERS: dict[str, Placeholder] = {
             "ShippingCountry",
             _("Land der Lieferadresse"),
             False,
-            lambda o, c: str(o.shipping_country.name) if o.shipping_country else "",
+            lambda o, c: str(countries.name(o.shipping_country) or o.shipping_country or ""),
         ),
         Placeholder(
             "MerchantName",

@@ -7,7 +7,7 @@ import ssl
 from functools import cached_property
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import EmailMultiAlternatives, mailers
 from django.core.mail.backends.smtp import EmailBackend
 
 from notifications.models import SmtpSecurity, SmtpServer
@@ -49,10 +49,11 @@ class ServerBackend(EmailBackend):
 
 
 def backend_for(server: SmtpServer | None):
-    """A connection for `server`, or the project's default mail settings (EMAIL_BACKEND)."""
+    """A connection for `server`, or the project's default mailer (MAILERS["default"])."""
     if server is None:
-        return get_connection(fail_silently=False)
+        return mailers.default
     return ServerBackend(
+        alias=f"smtp-server-{server.pk}",
         host=server.host,
         port=server.port,
         username=server.username or None,
@@ -60,7 +61,6 @@ def backend_for(server: SmtpServer | None):
         use_tls=server.security == SmtpSecurity.STARTTLS,
         use_ssl=server.security == SmtpSecurity.TLS,
         timeout=settings.SMTP_TIMEOUT,
-        fail_silently=False,
     )
 
 
@@ -79,7 +79,6 @@ def send_message(
         body=body,
         from_email=sender_for(server),
         to=[to],
-        connection=connection,
     )
     if html:
         message.attach_alternative(html, "text/html")

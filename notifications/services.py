@@ -266,10 +266,9 @@ def enqueue_send() -> None:
         logger.exception("could not enqueue send_outbox; the schedule will send the outbox")
 
 
-def _claim(batch_size: int) -> list[int]:
-    """Takes up to `batch_size` mails that are due (or whose sender's claim expired) for this
-    sender: SKIP LOCKED lets concurrent senders take different rows."""
-    now = timezone.now()
+def _claim(batch_size: int, now: datetime.datetime) -> list[int]:
+    """Takes up to `batch_size` mails that are due at `now` (or whose sender's claim expired)
+    for this sender: SKIP LOCKED lets concurrent senders take different rows."""
     due = Q(state=MailState.QUEUED, next_attempt_at__lte=now) | Q(
         state=MailState.SENDING, claimed_until__lt=now
     )
@@ -283,7 +282,7 @@ def _claim(batch_size: int) -> list[int]:
         if ids:
             OutgoingMail.objects.filter(pk__in=ids).update(
                 state=MailState.SENDING,
-                claimed_until=now + datetime.timedelta(seconds=CLAIM_SECONDS),
+                claimed_until=timezone.now() + datetime.timedelta(seconds=CLAIM_SECONDS),
                 attempts=F("attempts") + 1,
             )
     return ids
@@ -308,8 +307,10 @@ def outbox_send(*, batch_size: int = 50, max_batches: int | None = None) -> Send
     mail or a server; each mail's outcome is committed on its own."""
     report = SendReport()
     batches = 0
+    # What was due when the run started: a mail that failed in this run waits for its retry.
+    started = timezone.now()
     while max_batches is None or batches < max_batches:
-        ids = _claim(batch_size)
+        ids = _claim(batch_size, started)
         if not ids:
             break
         batches += 1
@@ -325,7 +326,6 @@ def _send_one(mail_id: int) -> str:
     if refusal:
         _finish(mail, state=MailState.REFUSED, refusal=refusal)
         return "refused"
-    server = active_server()
     try:
         rendered = mail_render(
             subject=mail.text.subject,
@@ -333,6 +333,11 @@ def _send_one(mail_id: int) -> str:
             body_html=mail.text.body_html,
             order=mail.order,
         )
+    except Exception as exc:  # not the server's fault: the mail fails, the server does not
+        logger.exception("mail %s: could not be rendered", mail_id)
+        return _attempt_failed(mail, None, error_text(exc))
+    server = active_server()
+    try:
         send_message(
             server, to=address, subject=rendered.subject, body=rendered.body, html=rendered.html
         )
