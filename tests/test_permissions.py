@@ -22,6 +22,7 @@ from channels.models import Channel
 from coldstorage.models import ColdRecord
 from customers.models import Customer, CustomerEmail, PrivacyState
 from documents.models import CompanySettings, Document
+from notifications.models import NotificationText, OutgoingMail, SmtpServer
 from orders.importing.uploads import import_upload_create
 from orders.models import ImportUpload, Invoice, NumberSequence, Order, OrderEvent, PrivacyJob
 from orders.privacy.jobs import privacy_job_anonymize
@@ -59,6 +60,9 @@ class World:
     channel: Channel
     #: An import file of the user who holds exactly an endpoint's permissions ("genau-diese").
     upload: ImportUpload | None = None
+    text: NotificationText | None = None
+    #: An SMTP server on a closed port: a test mail fails at once.
+    server: SmtpServer | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,45 @@ def _run_policy(world: World) -> tuple[tuple, dict]:
     # The world's channel has a policy of 0 days: its active orders are due, a run starts a job.
     return (world.channel.pk,), {"days": "0"}
 
+
+def _text_form(world: World) -> tuple[tuple, dict]:
+    text = world.text
+    return (text.pk,), {
+        "name": "Umbenannt",
+        "subject": "Bestellung {OrderNumber}",
+        "body_text": "Hallo {CustomerName}",
+        "body_html": "",
+        "version": str(text.version),
+    }
+
+
+def _server_form(world: World) -> tuple[tuple, dict]:
+    server = world.server
+    return (server.pk,), {
+        "name": "Umbenannt",
+        "sender": server.sender,
+        "host": server.host,
+        "port": str(server.port),
+        "security": server.security,
+        "username": "",
+        "password": "",
+        "is_active": "on",
+        "version": str(server.version),
+    }
+
+
+NEW_SERVER = {
+    "name": "Neuer Server",
+    "sender": "shop@example.org",
+    "host": "smtp.example.org",
+    "port": "587",
+    "security": "starttls",
+    "username": "shop",
+    "password": "geheim",
+    "is_active": "on",
+}
+TEXTS = "notifications.view_notificationtext"
+SERVERS = "notifications.view_smtpserver"
 
 ENDPOINTS = (
     Endpoint("orders:list", "GET", (VIEW_ORDER,)),
@@ -289,6 +332,72 @@ ENDPOINTS = (
         lambda w: ((w.active.pk,), {}),
         writes=True,
     ),
+    Endpoint("notifications:texts", "GET", (TEXTS,)),
+    Endpoint("notifications:text_create", "GET", ("notifications.add_notificationtext",)),
+    Endpoint(
+        "notifications:text_create",
+        "POST",
+        ("notifications.add_notificationtext",),
+        lambda w: ((), {"name": "Neu", "subject": "{OrderNumber}", "body_text": "Hallo"}),
+        writes=True,
+    ),
+    Endpoint(
+        "notifications:text_edit", "GET", ("notifications.change_notificationtext",), _text_form
+    ),
+    Endpoint(
+        "notifications:text_edit",
+        "POST",
+        ("notifications.change_notificationtext",),
+        _text_form,
+        writes=True,
+    ),
+    Endpoint(
+        "notifications:text_delete",
+        "POST",
+        ("notifications.delete_notificationtext",),
+        lambda w: ((w.text.pk,), {}),
+        writes=True,
+    ),
+    Endpoint(
+        "notifications:text_preview",
+        "GET",
+        (TEXTS, VIEW_ORDER),
+        lambda w: ((), {"order": w.active.number, "subject": "{OrderNumber}", "body_text": "x"}),
+        htmx=True,
+    ),
+    Endpoint("notifications:servers", "GET", (SERVERS,)),
+    Endpoint("notifications:server_create", "GET", ("notifications.add_smtpserver",)),
+    Endpoint(
+        "notifications:server_create",
+        "POST",
+        ("notifications.add_smtpserver",),
+        lambda w: ((), NEW_SERVER),
+        writes=True,
+    ),
+    Endpoint(
+        "notifications:server_edit", "GET", ("notifications.change_smtpserver",), _server_form
+    ),
+    Endpoint(
+        "notifications:server_edit",
+        "POST",
+        ("notifications.change_smtpserver",),
+        _server_form,
+        writes=True,
+    ),
+    Endpoint(
+        "notifications:server_delete",
+        "POST",
+        ("notifications.delete_smtpserver",),
+        lambda w: ((w.server.pk,), {}),
+        writes=True,
+    ),
+    # Sends (and fails: the port is closed), changes nothing stored.
+    Endpoint(
+        "notifications:server_test",
+        "POST",
+        ("notifications.change_smtpserver",),
+        lambda w: ((w.server.pk,), {"to": "ich@example.org"}),
+    ),
 )
 
 
@@ -370,6 +479,12 @@ def world(settings) -> World:
         customer=active.customer,
         channel=channel,
         upload=uploads["genau-diese"],
+        text=NotificationText.objects.create(
+            name="Versand", subject="Bestellung {OrderNumber}", body_text="Hallo {CustomerName}"
+        ),
+        server=SmtpServer.objects.create(
+            name="Geschlossen", sender="shop@example.org", host="127.0.0.1", port=9, security="none"
+        ),
     )
 
 
@@ -396,6 +511,13 @@ def _state() -> tuple:
         ),
         ColdRecord.objects.count(),
         ImportUpload.objects.count(),
+        list(NotificationText.objects.order_by("pk").values_list("pk", "version", "name")),
+        list(
+            SmtpServer.objects.order_by("pk").values_list(
+                "pk", "version", "name", "is_active", "consecutive_failures", "password_key_id"
+            )
+        ),
+        OutgoingMail.objects.count(),
     )
 
 
