@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from coldstorage.keys import KeyConfigurationError
 from customers.models import VIEW_PERSONAL_DATA
 from notifications.forms import NotificationTextForm, PreviewForm, SmtpServerForm, TestMailForm
 from notifications.models import NotificationText, SmtpServer
@@ -177,6 +178,12 @@ def _server_form_page(request: HttpRequest, server: SmtpServer) -> HttpResponse:
                 )
             except ChangedMeanwhileError as exc:
                 messages.error(request, exc.message)
+            except KeyConfigurationError as exc:
+                # Without a usable key the password cannot be stored encrypted: nothing saved.
+                messages.error(
+                    request,
+                    _("Der Server wurde nicht gespeichert: %(reason)s") % {"reason": exc},
+                )
             else:
                 messages.success(
                     request, _("Der Server „%(name)s“ wurde gespeichert.") % {"name": saved.name}

@@ -96,8 +96,8 @@ def test_the_preview_renders_the_typed_text_for_an_order(merchant_client):
     assert response.status_code == 200
     assert f"Bestellung {order.number}" in response.text
     assert "Hallo Erika Muster" in response.text
-    # The merchant's HTML only inside a sandboxed frame, as an attribute's escaped text.
-    assert 'sandbox=""' in response.text
+    # The merchant's HTML as escaped source: it never runs here; the values inside it escaped.
+    assert "&lt;p&gt;Erika Muster&lt;script&gt;" in response.text
     assert "<script>" not in response.text
 
 
