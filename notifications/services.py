@@ -28,7 +28,7 @@ from notifications.models import (
     Refusal,
     SmtpServer,
 )
-from notifications.passwords import clear_password, seal_password
+from notifications.passwords import clear_password, open_password, seal_password
 from notifications.placeholders import order_values, substitute
 from notifications.sending import error_text, send_message
 from orders.models import Order
@@ -147,6 +147,24 @@ def smtp_server_save(
         seal_password(server, password)
         server.save(update_fields=["password_key_id", "password_nonce", "password_ciphertext"])
     return server
+
+
+def smtp_passwords_reseal() -> int:
+    """Seals every stored SMTP password under the key ring's current key (after a key rotation,
+    before an old key is removed); returns how many were sealed anew."""
+    from coldstorage.services import cold_keyring
+
+    current = cold_keyring().current_id
+    count = 0
+    for server in SmtpServer.objects.filter(password_ciphertext__isnull=False).exclude(
+        password_key_id=current
+    ):
+        with transaction.atomic():
+            locked = SmtpServer.objects.select_for_update().get(pk=server.pk)
+            seal_password(locked, open_password(locked))
+            locked.save(update_fields=["password_key_id", "password_nonce", "password_ciphertext"])
+        count += 1
+    return count
 
 
 def smtp_server_delete(*, server: SmtpServer) -> None:

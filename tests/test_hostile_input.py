@@ -179,7 +179,21 @@ def world(db):
     job = privacy_job_anonymize(
         selection=Selection.of_ids([other.pk]), source="Test", background=False
     )
-    return {"customer": customer, "order": order, "job": job, "channel": order.channel}
+    from notifications.models import NotificationText, SmtpServer
+
+    text = NotificationText.objects.create(name="Text", subject="{OrderNumber}", body_text="x")
+    # A closed port: a test mail fails at once.
+    server = SmtpServer.objects.create(
+        name="Server", sender="shop@example.org", host="127.0.0.1", port=9, security="none"
+    )
+    return {
+        "customer": customer,
+        "order": order,
+        "job": job,
+        "channel": order.channel,
+        "text": text,
+        "server": server,
+    }
 
 
 @pytest.fixture
@@ -200,6 +214,10 @@ def _object_for(name: str, world) -> int | str | None:
         return world["customer"].pk
     if name.startswith("channels:"):
         return world["channel"].pk
+    if name.startswith("notifications:text"):
+        return world["text"].pk
+    if name.startswith("notifications:server"):
+        return world["server"].pk
     return None
 
 

@@ -235,3 +235,14 @@ def test_the_minute_schedule_is_created_once():
     (schedule,) = Schedule.objects.filter(name=schedules.SEND_OUTBOX)
     assert schedule.func == "notifications.tasks.send_outbox"
     assert (schedule.schedule_type, schedule.minutes) == (Schedule.MINUTES, 1)
+
+
+def test_the_task_runs_through_django_q(text, mailoutbox):
+    from django_q.tasks import async_task
+
+    queue_mails(text=text, order_ids=[OrderFactory().pk])
+
+    async_task("notifications.tasks.send_outbox", sync=True)
+
+    assert len(mailoutbox) == 1
+    assert OutgoingMail.objects.get().state == MailState.SENT

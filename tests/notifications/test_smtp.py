@@ -2,6 +2,8 @@
 plain, STARTTLS with login, TLS; refusing servers are retried and switched off; the password
 is sealed in the database."""
 
+import io
+
 import pytest
 from django.db import connection
 
@@ -223,3 +225,31 @@ def test_an_empty_password_keeps_the_stored_one():
     stored = SmtpServer.objects.get()
     assert stored.port == 2525
     assert open_password(stored) == SMTP_PASSWORD
+
+
+def test_passwords_are_sealed_anew_under_a_rotated_key(settings):
+    from django.core.management import call_command
+
+    from coldstorage import keys
+    from notifications.passwords import open_password
+
+    server = make_server("smtp.example.net", 587, "starttls")
+    old_line = next(
+        line
+        for line in settings.COLDSTORAGE_KEY_FILE.read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    new_line = keys.new_key_line("neu")
+    settings.COLDSTORAGE_KEYS = f"{new_line},{old_line}"
+    keys.reset_cache()
+    try:
+        out = io.StringIO()
+        call_command("reseal_smtp_passwords", stdout=out)
+
+        stored = SmtpServer.objects.get(pk=server.pk)
+        assert stored.password_key_id == "neu"
+        assert open_password(stored) == SMTP_PASSWORD
+        assert "1 SMTP password(s)" in out.getvalue()
+    finally:
+        settings.COLDSTORAGE_KEYS = ""
+        keys.reset_cache()

@@ -262,3 +262,25 @@ def test_the_order_page_lists_the_mails_without_bodies(merchant_client, text, ma
     )
     assert "Die Kundendaten der Bestellung sind anonymisiert." in refused.text
     assert OutgoingMail.objects.count() == 3
+
+
+def test_without_a_usable_key_a_server_is_not_saved_and_the_page_says_why(
+    merchant_client, monkeypatch
+):
+    from coldstorage.keys import KeyConfigurationError
+    from notifications import passwords
+
+    def no_key():
+        raise KeyConfigurationError("Kein Schlüssel für den Cold Storage.")
+
+    monkeypatch.setattr(passwords, "cold_keyring", no_key)
+
+    response = merchant_client.post(
+        reverse("notifications:server_create"), _server_data(), follow=True
+    )
+
+    assert response.status_code == 200
+    assert "Der Server wurde nicht gespeichert: Kein Schlüssel für den Cold Storage." in (
+        response.text
+    )
+    assert not SmtpServer.objects.exists()
