@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "coldstorage",
     "automation",
     "documents",
+    "notifications",
     "axes",
 ]
 
@@ -190,6 +191,35 @@ WORKER_STALL_SECONDS = env_int("WORKER_STALL_SECONDS", 120)
 WORKER_STOP_GRACE_SECONDS = env_int("WORKER_STOP_GRACE_SECONDS", 20)
 AUTO_ANONYMIZE_TIME = env_str("AUTO_ANONYMIZE_TIME", "02:30")
 PURGE_TIME = env_str("PURGE_TIME", "03:30")
+
+# --- E-mail (docs/notifications.md) ------------------------------------------------------------
+# Mail goes out through the merchant's first active SMTP server (Einstellungen → E-Mail-Versand);
+# without one, through these default settings: the console in development.
+_EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+MAILERS = {
+    "default": {
+        "BACKEND": _EMAIL_BACKEND,
+        "OPTIONS": {"host": env_str("EMAIL_HOST", "localhost"), "port": env_int("EMAIL_PORT", 25)}
+        if _EMAIL_BACKEND.endswith(".smtp.EmailBackend")
+        else {},
+    }
+}
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "orderdesk@localhost")
+# Where "E-Mail an mich" goes when the company settings have no e-mail address.
+NOTIFICATIONS_MERCHANT_EMAIL = env_str("NOTIFICATIONS_MERCHANT_EMAIL", "")
+# A private CA's certificates (PEM) that TLS/STARTTLS servers may present; else the system's.
+SMTP_CA_FILE = env_str("SMTP_CA_FILE", "")
+SMTP_TIMEOUT = env_int("SMTP_TIMEOUT", 20)
+# A server that fails this many times in a row is switched off (and the merchant sees why).
+SMTP_MAX_FAILURES = env_int("SMTP_MAX_FAILURES", 5)
+# A mail is tried this often, waiting MAIL_RETRY_BASE_SECONDS × 4^(n-1) after the n-th failure.
+MAIL_MAX_ATTEMPTS = env_int("MAIL_MAX_ATTEMPTS", 5)
+MAIL_RETRY_BASE_SECONDS = env_int("MAIL_RETRY_BASE_SECONDS", 60)
 
 Q_CLUSTER = {
     "name": "orderdesk",

@@ -21,6 +21,7 @@ urlpatterns = [
     path("customers/", include("customers.urls")),
     path("settings/channels/", include("channels.urls")),
     path("settings/automation/", include("automation.urls")),
+    path("settings/notifications/", include("notifications.urls")),
     path("", include("documents.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -96,6 +96,7 @@ def merchant(db):
                 "channels",
                 "automation",
                 "documents",
+                "notifications",
             ]
         )
     )

@@ -183,12 +183,21 @@ def world(db):
 
     rule = Rule.objects.create(name="Regel", trigger="restored")
     Action.objects.create(rule=rule, kind="set_status", params={"status": "archived"})
+    from notifications.models import NotificationText, SmtpServer
+
+    text = NotificationText.objects.create(name="Text", subject="{OrderNumber}", body_text="x")
+    # A closed port: a test mail fails at once.
+    server = SmtpServer.objects.create(
+        name="Server", sender="shop@example.org", host="127.0.0.1", port=9, security="none"
+    )
     return {
         "customer": customer,
         "order": order,
         "job": job,
         "channel": order.channel,
         "rule": rule,
+        "text": text,
+        "server": server,
     }
 
 
@@ -212,6 +221,10 @@ def _object_for(name: str, world) -> int | str | None:
         return world["channel"].pk
     if name.startswith("automation:"):
         return world["rule"].pk
+    if name.startswith("notifications:text"):
+        return world["text"].pk
+    if name.startswith("notifications:server"):
+        return world["server"].pk
     return None
 
 

@@ -23,6 +23,7 @@ from channels.models import Channel
 from coldstorage.models import ColdRecord
 from customers.models import Customer, CustomerEmail, PrivacyState
 from documents.models import CompanySettings, Document
+from notifications.models import NotificationText, OutgoingMail, SmtpServer
 from orders.importing.uploads import import_upload_create
 from orders.models import ImportUpload, Invoice, NumberSequence, Order, OrderEvent, PrivacyJob
 from orders.privacy.jobs import privacy_job_anonymize
@@ -42,7 +43,7 @@ pytestmark = [pytest.mark.django_db(databases=BOTH_DATABASES), pytest.mark.usefi
 
 #: URLs that need no permission: logging in and out, the language, the start page's redirect.
 NO_PERMISSION = {"home", "login", "logout", "set_language"}
-MERCHANT_APPS = ("orders", "customers", "channels", "automation", "documents")
+MERCHANT_APPS = ("orders", "customers", "channels", "automation", "documents", "notifications")
 VIEW_ORDER = "orders.view_order"
 CUSTOMER_PAGES = ("customers.view_customer", "customers.view_personal_data")
 
@@ -62,6 +63,9 @@ class World:
     upload: ImportUpload | None = None
     #: An automation rule: restored → set status "archived".
     rule: Rule | None = None
+    text: NotificationText | None = None
+    #: An SMTP server on a closed port: a test mail fails at once.
+    server: SmtpServer | None = None
 
 
 @dataclass(frozen=True)
@@ -152,6 +156,45 @@ def _rule_form(world: World) -> tuple[tuple, dict]:
         "action-0-status": "archived",
     }
 
+
+def _text_form(world: World) -> tuple[tuple, dict]:
+    text = world.text
+    return (text.pk,), {
+        "name": "Umbenannt",
+        "subject": "Bestellung {OrderNumber}",
+        "body_text": "Hallo {CustomerName}",
+        "body_html": "",
+        "version": str(text.version),
+    }
+
+
+def _server_form(world: World) -> tuple[tuple, dict]:
+    server = world.server
+    return (server.pk,), {
+        "name": "Umbenannt",
+        "sender": server.sender,
+        "host": server.host,
+        "port": str(server.port),
+        "security": server.security,
+        "username": "",
+        "password": "",
+        "is_active": "on",
+        "version": str(server.version),
+    }
+
+
+NEW_SERVER = {
+    "name": "Neuer Server",
+    "sender": "shop@example.org",
+    "host": "smtp.example.org",
+    "port": "587",
+    "security": "starttls",
+    "username": "shop",
+    "password": "geheim",
+    "is_active": "on",
+}
+TEXTS = "notifications.view_notificationtext"
+SERVERS = "notifications.view_smtpserver"
 
 ENDPOINTS = (
     Endpoint("orders:list", "GET", (VIEW_ORDER,)),
@@ -339,6 +382,72 @@ ENDPOINTS = (
         lambda w: ((w.active.pk,), {}),
         writes=True,
     ),
+    Endpoint("notifications:texts", "GET", (TEXTS,)),
+    Endpoint("notifications:text_create", "GET", ("notifications.add_notificationtext",)),
+    Endpoint(
+        "notifications:text_create",
+        "POST",
+        ("notifications.add_notificationtext",),
+        lambda w: ((), {"name": "Neu", "subject": "{OrderNumber}", "body_text": "Hallo"}),
+        writes=True,
+    ),
+    Endpoint(
+        "notifications:text_edit", "GET", ("notifications.change_notificationtext",), _text_form
+    ),
+    Endpoint(
+        "notifications:text_edit",
+        "POST",
+        ("notifications.change_notificationtext",),
+        _text_form,
+        writes=True,
+    ),
+    Endpoint(
+        "notifications:text_delete",
+        "POST",
+        ("notifications.delete_notificationtext",),
+        lambda w: ((w.text.pk,), {}),
+        writes=True,
+    ),
+    Endpoint(
+        "notifications:text_preview",
+        "GET",
+        (TEXTS, VIEW_ORDER),
+        lambda w: ((), {"order": w.active.number, "subject": "{OrderNumber}", "body_text": "x"}),
+        htmx=True,
+    ),
+    Endpoint("notifications:servers", "GET", (SERVERS,)),
+    Endpoint("notifications:server_create", "GET", ("notifications.add_smtpserver",)),
+    Endpoint(
+        "notifications:server_create",
+        "POST",
+        ("notifications.add_smtpserver",),
+        lambda w: ((), NEW_SERVER),
+        writes=True,
+    ),
+    Endpoint(
+        "notifications:server_edit", "GET", ("notifications.change_smtpserver",), _server_form
+    ),
+    Endpoint(
+        "notifications:server_edit",
+        "POST",
+        ("notifications.change_smtpserver",),
+        _server_form,
+        writes=True,
+    ),
+    Endpoint(
+        "notifications:server_delete",
+        "POST",
+        ("notifications.delete_smtpserver",),
+        lambda w: ((w.server.pk,), {}),
+        writes=True,
+    ),
+    # Sends (and fails: the port is closed), changes nothing stored.
+    Endpoint(
+        "notifications:server_test",
+        "POST",
+        ("notifications.change_smtpserver",),
+        lambda w: ((w.server.pk,), {"to": "ich@example.org"}),
+    ),
 )
 
 
@@ -423,6 +532,12 @@ def world(settings) -> World:
         customer=active.customer,
         channel=channel,
         upload=uploads["genau-diese"],
+        text=NotificationText.objects.create(
+            name="Versand", subject="Bestellung {OrderNumber}", body_text="Hallo {CustomerName}"
+        ),
+        server=SmtpServer.objects.create(
+            name="Geschlossen", sender="shop@example.org", host="127.0.0.1", port=9, security="none"
+        ),
     )
 
 
@@ -451,6 +566,13 @@ def _state() -> tuple:
         ImportUpload.objects.count(),
         list(Rule.objects.order_by("pk").values_list("pk", "version", "name")),
         Firing.objects.count(),
+        list(NotificationText.objects.order_by("pk").values_list("pk", "version", "name")),
+        list(
+            SmtpServer.objects.order_by("pk").values_list(
+                "pk", "version", "name", "is_active", "consecutive_failures", "password_key_id"
+            )
+        ),
+        OutgoingMail.objects.count(),
     )
 
 

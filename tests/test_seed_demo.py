@@ -349,7 +349,14 @@ def test_setup_demo_is_idempotent(fast_passwords):
 def test_setup_demo_groups_have_the_right_permissions(fast_passwords):
     setup_demo()
     merchant_permissions = Permission.objects.filter(
-        content_type__app_label__in=["orders", "customers", "channels", "automation", "documents"]
+        content_type__app_label__in=[
+            "orders",
+            "customers",
+            "channels",
+            "automation",
+            "documents",
+            "notifications",
+        ]
     )
 
     def codenames(group: str) -> set[str]:

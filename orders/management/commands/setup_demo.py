@@ -21,7 +21,7 @@ try:
 except ImportError:
     ensure_schedules = None
 
-MERCHANT_APPS = ("orders", "customers", "channels", "automation", "documents")
+MERCHANT_APPS = ("orders", "customers", "channels", "automation", "documents", "notifications")
 MERCHANT_GROUP = "Händler"
 STAFF_GROUP = "Mitarbeiter"
 #: Looks at orders, invoices and channels; changes nothing and sees no personal data.
