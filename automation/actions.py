@@ -7,27 +7,14 @@ did ("set_status:shipped") and the orders it refused, by reason code. An excepti
 action failed; the evaluator rolls it back to its savepoint, records it on the firings and the
 rule, and carries on.
 
-Adding an action is a few lines, e.g. the mail actions of the notifications app:
-
-    def _mail_buyer(rule, params, order_ids):
-        from notifications.services import queue_mails
-
-        anonymized = set(Order.objects.filter(pk__in_ids=set(order_ids),
-                         privacy_state__in=ANONYMIZED_STATES).values_list("pk", flat=True))
-        queue_mails(text=params["text"], order_ids=[i for i in order_ids if i not in anonymized],
-                    recipient="buyer", dedupe_prefix=f"rule:{rule.id}")
-        return Outcome(code="mail_buyer", refused={"anonymized": sorted(anonymized)})
-
-    register(ActionKind("mail_buyer", _("Nachricht an Käufer senden"), _mail_buyer,
-                        params=("text",), clean=_clean_text))
-
-("E-Mail an mich senden" the same with recipient="merchant" and no refusal.)
+Adding an action is a few lines: a function, a `clean` for its parameters, and `register`
+(the two mail actions at the end of this module are examples).
 """
 
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
-from django.utils.translation import gettext as _gettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from automation.models import Rule, Trigger
@@ -91,7 +78,7 @@ def _set_status(rule: Rule, params: dict, order_ids: list[int]) -> Outcome:
 def _clean_status(params: dict) -> dict:
     status = (params.get("status") or "").strip()
     if status not in OrderStatus.values:
-        raise ActionError(_gettext("Bitte den Status wählen, der gesetzt werden soll."))
+        raise ActionError(gettext("Bitte den Status wählen, der gesetzt werden soll."))
     return {"status": status}
 
 
@@ -111,5 +98,73 @@ register(
         _set_status,
         params=("status",),
         clean=_clean_status,
+    )
+)
+
+
+def _mail(recipient: str):
+    """The mail actions: one outbox row per order (notifications.services.queue_mails), sent by
+    the outbox task after commit. Once per order and rule, unless the rule may run repeatedly
+    (each firing is once per event anyway)."""
+
+    def run(rule: Rule, params: dict, order_ids: list[int]) -> Outcome:
+        from notifications.models import NotificationText
+        from notifications.services import queue_mails
+        from orders.models import Order, PrivacyState
+
+        text = NotificationText.objects.filter(pk=params.get("text")).first()
+        if text is None:
+            raise ActionError(gettext("Den Benachrichtigungstext gibt es nicht mehr."))
+        refused: dict[str, list[int]] = {}
+        targets = order_ids
+        if recipient == "buyer":
+            # Nothing to write to: the buyer's address is in cold storage (SPEC 9).
+            anonymized = set(
+                Order.objects.filter(pk__in_ids=order_ids)
+                .exclude(privacy_state=PrivacyState.ACTIVE)
+                .values_list("pk", flat=True)
+            )
+            targets = [pk for pk in order_ids if pk not in anonymized]
+            if anonymized:
+                refused["anonymized"] = sorted(anonymized)
+        if targets:
+            queue_mails(
+                text=text,
+                order_ids=targets,
+                recipient=recipient,
+                dedupe_prefix=None if rule.repeatable else f"rule:{rule.pk}",
+            )
+        return Outcome(code=f"mail_{recipient}:{text.pk}", refused=refused)
+
+    return run
+
+
+def _clean_text(params: dict) -> dict:
+    from notifications.models import NotificationText
+
+    text = str(params.get("text") or "").strip()
+    if not text.isdigit() or not NotificationText.objects.filter(pk=int(text)).exists():
+        raise ActionError(gettext("Bitte den Benachrichtigungstext wählen, der gesendet wird."))
+    return {"text": int(text)}
+
+
+register(
+    ActionKind(
+        "mail_buyer",
+        _("Nachricht an Käufer senden"),
+        _mail("buyer"),
+        params=("text",),
+        clean=_clean_text,
+        # Just anonymized: no buyer address left to write to.
+        triggers=(Trigger.IMPORTED, Trigger.STATUS_CHANGED, Trigger.RESTORED, Trigger.SCHEDULED),
+    )
+)
+register(
+    ActionKind(
+        "mail_merchant",
+        _("E-Mail an mich senden"),
+        _mail("merchant"),
+        params=("text",),
+        clean=_clean_text,
     )
 )

@@ -13,6 +13,7 @@ from automation.actions import ACTIONS, ActionError, actions_for
 from automation.conditions import OPERATORS, ConditionError, clean_value
 from automation.models import Condition, Rule, Trigger
 from customers.forms import ForgetsCardNumbersMixin
+from notifications.models import NotificationText
 from orders.models import OrderStatus
 
 WEEKDAYS = [
@@ -130,9 +131,15 @@ class ActionRow(forms.Form):
         label=_("Status"), choices=[("", "—"), *OrderStatus.choices], required=False
     )
 
+    text = forms.ChoiceField(label=_("Benachrichtigungstext"), required=False)
+
     def __init__(self, *args, trigger: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = [(a.code, a.label) for a in actions_for(trigger)]
+        self.fields["text"].choices = [
+            ("", "—"),
+            *NotificationText.objects.order_by("name").values_list("pk", "name"),
+        ]
         kind = self.data.get(self.add_prefix("kind")) if self.is_bound else self.initial.get("kind")
         self.kind = kind or self.fields["kind"].choices[0][0]
         self.params = ACTIONS[self.kind].params if self.kind in ACTIONS else ()

@@ -232,6 +232,10 @@ def _rule_text(rule: int, params: Mapping) -> str:
             actions.append(_("Status gesetzt: %s") % _status_label(arg))
         elif kind == "anonymize":
             actions.append(_("Anonymisierung gestartet"))
+        elif kind == "mail_buyer":
+            actions.append(_("Nachricht an den Käufer eingereiht"))
+        elif kind == "mail_merchant":
+            actions.append(_("E-Mail an Sie eingereiht"))
         else:
             actions.append(kind)
     head = _("Regel „%(name)s“ (#%(rule)d)") % {"name": name, "rule": rule}

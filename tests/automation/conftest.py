@@ -29,3 +29,7 @@ def make_rule(db):
 
 def run():
     return automation_run()
+
+
+# The real local SMTP server of the notifications tests, for the mail actions.
+from tests.notifications.conftest import certificate, smtpd  # noqa: E402, F401
