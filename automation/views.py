@@ -2,8 +2,6 @@
 "Regel ausführen" on ticked orders of the order list."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -22,10 +20,11 @@ from automation.forms import (
 )
 from automation.models import Firing, Rule, Trigger
 from automation.services import RuleChangedError, rule_delete, rule_save
+from config.permissions import permission_required, require
 from orders.privacy.selection import SelectionError, check_order_ids
 
 
-@permission_required("automation.view_rule", raise_exception=True)
+@permission_required("automation.view_rule")
 def rules_list(request: HttpRequest) -> TemplateResponse:
     rules = Rule.objects.annotate(
         done=Count("firings", filter=Q(firings__state=Firing.State.DONE)),
@@ -34,12 +33,12 @@ def rules_list(request: HttpRequest) -> TemplateResponse:
     return TemplateResponse(request, "automation/list.html", {"rules": rules})
 
 
-@permission_required("automation.add_rule", raise_exception=True)
+@permission_required("automation.add_rule")
 def rule_create(request: HttpRequest) -> HttpResponse:
     return _editor(request, Rule())
 
 
-@permission_required("automation.change_rule", raise_exception=True)
+@permission_required("automation.change_rule")
 def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _editor(request, get_object_or_404(Rule, pk=pk))
 
@@ -126,7 +125,7 @@ def _editor(request: HttpRequest, rule: Rule) -> HttpResponse:
     )
 
 
-@permission_required("automation.delete_rule", raise_exception=True)
+@permission_required("automation.delete_rule")
 @require_POST
 def rule_remove(request: HttpRequest, pk: int) -> HttpResponse:
     rule = get_object_or_404(Rule, pk=pk)
@@ -157,13 +156,11 @@ def _ticked(request: HttpRequest, data) -> tuple[Rule | None, tuple[int, ...], s
 
 def _may_run(request: HttpRequest, rule: Rule) -> None:
     # Running a rule does what its actions do: anonymizing takes that right.
-    if rule.actions.filter(kind="anonymize").exists() and not request.user.has_perm(
-        "orders.anonymize_order"
-    ):
-        raise PermissionDenied
+    if rule.actions.filter(kind="anonymize").exists():
+        require(request.user, "orders.anonymize_order")
 
 
-@permission_required(("automation.view_rule", "orders.change_order"), raise_exception=True)
+@permission_required(("automation.view_rule", "orders.change_order"))
 def rule_run_dialog(request: HttpRequest) -> TemplateResponse:
     """The "Regel ausführen" dialog of the order list, with how many ticked orders the chosen
     rule's conditions match (re-rendered by htmx when the rule changes)."""
@@ -187,7 +184,7 @@ def rule_run_dialog(request: HttpRequest) -> TemplateResponse:
     )
 
 
-@permission_required(("automation.view_rule", "orders.change_order"), raise_exception=True)
+@permission_required(("automation.view_rule", "orders.change_order"))
 @require_POST
 def rule_run(request: HttpRequest) -> HttpResponse:
     rule, ids, error = _ticked(request, request.POST)

@@ -2,7 +2,6 @@
 with a test mail)."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -10,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from coldstorage.keys import KeyConfigurationError
+from config.permissions import permission_required
 from customers.models import VIEW_PERSONAL_DATA
 from notifications.forms import NotificationTextForm, PreviewForm, SmtpServerForm, TestMailForm
 from notifications.models import NotificationText, SmtpServer
@@ -29,7 +29,7 @@ from orders.models import Order
 # --- Notification texts -----------------------------------------------------------------------
 
 
-@permission_required("notifications.view_notificationtext", raise_exception=True)
+@permission_required("notifications.view_notificationtext")
 @require_GET
 def texts_list(request: HttpRequest) -> TemplateResponse:
     return TemplateResponse(
@@ -37,13 +37,13 @@ def texts_list(request: HttpRequest) -> TemplateResponse:
     )
 
 
-@permission_required("notifications.add_notificationtext", raise_exception=True)
+@permission_required("notifications.add_notificationtext")
 @require_http_methods(["GET", "POST"])
 def text_create(request: HttpRequest) -> HttpResponse:
     return _text_form_page(request, NotificationText())
 
 
-@permission_required("notifications.change_notificationtext", raise_exception=True)
+@permission_required("notifications.change_notificationtext")
 @require_http_methods(["GET", "POST"])
 def text_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _text_form_page(request, get_object_or_404(NotificationText, pk=pk))
@@ -86,7 +86,7 @@ def _text_form_page(request: HttpRequest, text: NotificationText) -> HttpRespons
     )
 
 
-@permission_required("notifications.delete_notificationtext", raise_exception=True)
+@permission_required("notifications.delete_notificationtext")
 @require_POST
 def text_delete(request: HttpRequest, pk: int) -> HttpResponse:
     text = get_object_or_404(NotificationText, pk=pk)
@@ -95,9 +95,7 @@ def text_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("notifications:texts")
 
 
-@permission_required(
-    ["notifications.view_notificationtext", "orders.view_order"], raise_exception=True
-)
+@permission_required(["notifications.view_notificationtext", "orders.view_order"])
 @require_GET
 def text_preview(request: HttpRequest) -> TemplateResponse:
     """The text as typed, for one order, rendered here on the server. Personal placeholders show
@@ -140,7 +138,7 @@ def text_preview(request: HttpRequest) -> TemplateResponse:
 # --- SMTP servers -----------------------------------------------------------------------------
 
 
-@permission_required("notifications.view_smtpserver", raise_exception=True)
+@permission_required("notifications.view_smtpserver")
 @require_GET
 def servers_list(request: HttpRequest) -> TemplateResponse:
     return TemplateResponse(
@@ -150,13 +148,13 @@ def servers_list(request: HttpRequest) -> TemplateResponse:
     )
 
 
-@permission_required("notifications.add_smtpserver", raise_exception=True)
+@permission_required("notifications.add_smtpserver")
 @require_http_methods(["GET", "POST"])
 def server_create(request: HttpRequest) -> HttpResponse:
     return _server_form_page(request, SmtpServer())
 
 
-@permission_required("notifications.change_smtpserver", raise_exception=True)
+@permission_required("notifications.change_smtpserver")
 @require_http_methods(["GET", "POST"])
 def server_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _server_form_page(request, get_object_or_404(SmtpServer, pk=pk))
@@ -205,7 +203,7 @@ def _server_form_page(request: HttpRequest, server: SmtpServer) -> HttpResponse:
     )
 
 
-@permission_required("notifications.delete_smtpserver", raise_exception=True)
+@permission_required("notifications.delete_smtpserver")
 @require_POST
 def server_delete(request: HttpRequest, pk: int) -> HttpResponse:
     server = get_object_or_404(SmtpServer, pk=pk)
@@ -214,7 +212,7 @@ def server_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("notifications:servers")
 
 
-@permission_required("notifications.change_smtpserver", raise_exception=True)
+@permission_required("notifications.change_smtpserver")
 @require_POST
 def server_test(request: HttpRequest, pk: int) -> HttpResponse:
     """ "Test-E-Mail senden": sends now and shows the server's answer (never the password)."""

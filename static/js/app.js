@@ -92,6 +92,16 @@
     }
   });
 
+  // The order search sends itself (as typed, and on Enter or clearing). Its "change" on leaving
+  // the box would make the filter form ask again – racing, and undoing, a click on "Weiter".
+  document.addEventListener(
+    "change",
+    (event) => {
+      if (event.target.matches?.("#order-filter input[name=q]")) event.stopPropagation();
+    },
+    true,
+  );
+
   // The date-range dialog after a refused submit: once the live count finds the input valid, the
   // errors shown for the earlier input are stale and go.
   document.addEventListener("htmx:afterSwap", () => {
