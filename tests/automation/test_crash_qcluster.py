@@ -61,7 +61,9 @@ def test_a_killed_restore_fires_the_rule_once_per_restored_order(settings):
         wait_for(lambda: job(restoration.pk).is_finished, 120, "the restore")
         assert job(restoration.pk).state == PrivacyJob.State.DONE, job(restoration.pk).error
         assert job(restoration.pk).summary["restored"] == ORDERS
-        assert hits >= 1 and job(restoration.pk).attempts >= 2, "the kills should hit the job"
+        # A kill with the job unfinished (the job's attempts may stay 1: a kill between two
+        # chunks, once the last chunk of the lease had committed, leaves nothing to re-lease).
+        assert hits >= 1, "the kills should hit the job"
     finally:
         cluster.stop()
     kill_an_evaluator_run(cluster.env, rng)
