@@ -118,7 +118,8 @@ def _mail(recipient: str):
         refused: dict[str, list[int]] = {}
         targets = order_ids
         if recipient == "buyer":
-            # Nothing to write to: the buyer's address is in cold storage (SPEC 9).
+            # Nothing to write to: the buyer's address is in cold storage (SPEC 9). Not queued as
+            # refused either: its dedupe key would block the message once the order is restored.
             anonymized = set(
                 Order.objects.filter(pk__in_ids=order_ids)
                 .exclude(privacy_state=PrivacyState.ACTIVE)

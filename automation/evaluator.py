@@ -287,7 +287,8 @@ def _act(rule: Rule, inserted: list[tuple[int, int]], *, now, result: RunResult)
         except Exception as exc:
             # The class and the action only: a database error's text can quote row values.
             error = f"{action.kind}: {type(exc).__name__}"
-            logger.exception("automation: rule %s action %s failed", rule.pk, action.kind)
+            # No traceback: a database error's text quotes row values (personal data).
+            logger.error("automation: rule %s action %s failed: %s", rule.pk, action.kind, error)
             break
         codes.append(outcome.code)
         job_id = outcome.job_id or job_id

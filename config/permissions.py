@@ -58,7 +58,11 @@ def permission_required(perm: str | Iterable[str]) -> Callable:
 def permission_label(perm: str) -> str:
     """The permission as a sentence in the active language, e.g. "Kann Bestellungen exportieren"."""
     app_label, _dot, codename = perm.partition(".")
-    for model in apps.get_app_config(app_label).get_models() if app_label in _app_labels() else ():
+    try:
+        models = apps.get_app_config(app_label).get_models()
+    except LookupError:
+        return perm
+    for model in models:
         for custom, label in model._meta.permissions:
             if custom == codename:
                 return str(label)
@@ -66,10 +70,6 @@ def permission_label(perm: str) -> str:
         if model_name == model._meta.model_name and action in _DEFAULT_ACTIONS:
             return _DEFAULT_ACTIONS[action](model._meta.verbose_name_plural)
     return perm
-
-
-def _app_labels() -> set[str]:
-    return {config.label for config in apps.get_app_configs()}
 
 
 @requires_csrf_token

@@ -229,9 +229,6 @@ class ExtraFieldsField(forms.Field):
             fields[key] = item
         return fields
 
-    def prepare_value(self, value):
-        return value
-
     def has_changed(self, initial, data) -> bool:
         try:
             return self.to_python(data) != (initial or {})

@@ -352,7 +352,8 @@ def _send_one(mail_id: int) -> str:
             order=mail.order,
         )
     except Exception as exc:  # not the server's fault: the mail fails, the server does not
-        logger.exception("mail %s: could not be rendered", mail_id)
+        # The class only, no traceback: an exception's text may quote the order's data.
+        logger.error("mail %s: could not be rendered: %s", mail_id, error_text(exc))
         return _attempt_failed(mail, None, error_text(exc))
     server = active_server()
     try:
