@@ -2,6 +2,7 @@
 actions come and go without a reload, and "E-Mail an mich senden" asks for its text."""
 
 import pytest
+from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from automation.models import Action, Condition, Rule
@@ -61,3 +62,25 @@ def test_a_merchant_builds_a_restore_mail_rule_in_the_editor(page: Page, live_se
     page.get_by_label("Sprache").select_option("en")
     expect(page.get_by_role("cell", name="Wiederherstellung melden")).to_be_visible()
     screenshot(page, "rules-list-en")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True, databases=["default", "coldstorage"])
+def test_a_change_right_after_the_editor_re_renders_is_not_lost(page: Page, live_server, merchant):
+    """htmx wires up swapped-in content only when it settles; with its default settle delay
+    (20 ms) a change in that window had no listener and the editor stayed as it was (this failed
+    in CI when the test above was fast). The change here comes in the first task after the swap."""
+    log_in(page, live_server, merchant)
+    page.goto(live_server.url + reverse("automation:create"))
+    page.evaluate(
+        """() => document.body.addEventListener("htmx:afterSwap", () => setTimeout(() => {
+            const trigger = document.querySelector("#id_trigger");
+            if (trigger.value !== "scheduled") return;
+            trigger.value = "restored";
+            trigger.dispatchEvent(new Event("change", {bubbles: true}));
+        }, 0), {once: true})"""
+    )
+    page.locator("#id_trigger").select_option(label="Zeitgesteuert")
+    expect(page.locator("#id_trigger")).to_have_value("restored")
+    page.wait_for_load_state("networkidle")
+    expect(page.get_by_text("Wochentage")).to_have_count(0)
