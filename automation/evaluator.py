@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from automation.actions import ACTIONS, Outcome
@@ -182,7 +182,8 @@ def _order_ids_sql(
     if not rule.repeatable:
         # Done once for an order: not again (refused ones may run again).
         orders = orders.exclude(pk__in=done.values("order_id"))
-    return orders.order_by().values("pk").query.sql_with_params()
+    # One column named `order_pk`, so the callers' `o.order_pk` reads it on every database.
+    return orders.order_by().values(order_pk=F("pk")).query.sql_with_params()
 
 
 def _fire_for_events(
@@ -222,7 +223,7 @@ def _fire_for_slot(rule: Rule, *, now, result: RunResult) -> None:
     firing = Firing._meta.db_table
     sql = (
         f"INSERT INTO {firing} (rule_id, slot, order_id, state, detail, created_at) "
-        f"SELECT %s, %s, o.pk, %s, '', %s FROM ({orders_sql}) o(pk) "
+        f"SELECT %s, %s, o.order_pk, %s, '', %s FROM ({orders_sql}) o WHERE true "
         "ON CONFLICT DO NOTHING RETURNING id, order_id"
     )
     with transaction.atomic():
@@ -246,7 +247,7 @@ def rule_run_by_hand(*, rule: Rule, order_ids, user) -> tuple[int, int]:
     firing = Firing._meta.db_table
     sql = (
         f"INSERT INTO {firing} (rule_id, order_id, state, detail, created_at) "
-        f"SELECT %s, o.pk, %s, %s, %s FROM ({orders_sql}) o(pk) RETURNING id, order_id"
+        f"SELECT %s, o.order_pk, %s, %s, %s FROM ({orders_sql}) o RETURNING id, order_id"
     )
     result = RunResult()
     with transaction.atomic():

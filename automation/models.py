@@ -125,7 +125,8 @@ class Firing(models.Model):
         REFUSED = "refused", _("abgelehnt")
         FAILED = "failed", _("fehlgeschlagen")
 
-    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="firings")
+    # No index of its own: the (rule, order) and (rule, event) indexes begin with it.
+    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="firings", db_index=False)
     # The OrderEvent it fired for (no foreign key: history rows are never deleted on their own,
     # and the firing must not slow down the privacy chunks' inserts).
     event_id = models.BigIntegerField(null=True, blank=True)

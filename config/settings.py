@@ -220,6 +220,9 @@ SMTP_MAX_FAILURES = env_int("SMTP_MAX_FAILURES", 5)
 # A mail is tried this often, waiting MAIL_RETRY_BASE_SECONDS × 4^(n-1) after the n-th failure.
 MAIL_MAX_ATTEMPTS = env_int("MAIL_MAX_ATTEMPTS", 5)
 MAIL_RETRY_BASE_SECONDS = env_int("MAIL_RETRY_BASE_SECONDS", 60)
+# How long a sender holds the mails it claimed; a sender killed meanwhile leaves them to the next
+# one after this (the one mail in its SMTP conversation may then go out twice: at least once).
+MAIL_CLAIM_SECONDS = env_int("MAIL_CLAIM_SECONDS", 300)
 
 Q_CLUSTER = {
     "name": "orderdesk",

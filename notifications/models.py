@@ -157,6 +157,7 @@ class OutgoingMail(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("Server"),
+        db_index=False,  # a partial index in Meta: queued rows have none
     )
     #: The server's name when the last attempt was made ("" = the default mail settings).
     server_name = models.CharField(_("Versand über"), max_length=100, blank=True)
@@ -165,7 +166,8 @@ class OutgoingMail(models.Model):
     next_attempt_at = models.DateTimeField(_("nächster Versuch"), null=True, blank=True)
     #: While `sending`: when the claim expires (a worker killed mid-send is taken over).
     claimed_until = models.DateTimeField(null=True, blank=True)
-    dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    #: Unique (a constraint in Meta: `unique=True` would add a second, LIKE index on PostgreSQL).
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True)
     created_at = models.DateTimeField(_("erstellt am"), auto_now_add=True, db_index=False)
     sent_at = models.DateTimeField(_("gesendet am"), null=True, blank=True)
 
@@ -180,6 +182,15 @@ class OutgoingMail(models.Model):
                 condition=models.Q(state__in=["queued", "sending"]),
                 name="outgoing_mail_pending",
             ),
+            # Deleting a server clears its name from the sent mails (on_delete SET_NULL).
+            models.Index(
+                fields=["server"],
+                condition=models.Q(server__isnull=False),
+                name="outgoing_mail_server",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["dedupe_key"], name="outgoing_mail_dedupe_key"),
         ]
 
     def __str__(self) -> str:

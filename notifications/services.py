@@ -13,7 +13,7 @@ from itertools import batched
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,8 +37,6 @@ logger = logging.getLogger(__name__)
 
 TEXT_FIELDS = ("name", "subject", "body_text", "body_html")
 SERVER_FIELDS = ("name", "sender", "host", "port", "security", "username", "is_active")
-#: How long a claimed mail is held by its sender before another may take it over.
-CLAIM_SECONDS = 300
 
 
 class ChangedMeanwhileError(Exception):
@@ -216,59 +214,66 @@ def queue_mails(
     order_ids: Iterable[int],
     recipient: str = RecipientKind.BUYER,
     dedupe_prefix: str | None = None,
-    chunk_size: int = 1000,
+    chunk_size: int = 5000,
 ) -> int:
     """Puts one mail of `text` per order into the outbox and returns how many rows it added
-    (queued or refused). A few queries per chunk of orders, none per order.
+    (queued or refused). One INSERT … SELECT per chunk of orders, none per order: the rows are
+    made by the database from the orders themselves.
 
     Mails to the buyer of an order whose data is not active (anonymized, restoring, purged) are
     added as refused, with the reason. Unknown order ids are skipped. With `dedupe_prefix`, each
     row's key is "<prefix>:order:<id>:<recipient>": an order that already has a row of that key
-    gets none (also when two producers race: the unique key decides). Sending happens after
-    commit, by the task, from the live order: no address or content is stored here.
+    gets none (also when two producers race: the unique key decides, ON CONFLICT DO NOTHING).
+    Sending happens after commit, by the task, from the live order: no address or content is
+    stored here.
     """
     if recipient not in RecipientKind.values:
         raise ValueError(f"unknown recipient kind {recipient!r}")
     if not isinstance(text, NotificationText):
         text = NotificationText.objects.only("pk", "name").get(pk=text)
-    now = timezone.now()
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    # Only a mail to the buyer is refused, and only while the buyer's data is not active.
+    refused = "o.state_code <> %s" if recipient == RecipientKind.BUYER else "1 = 0"
+    refused_params = [PrivacyState.ACTIVE] if recipient == RecipientKind.BUYER else []
+    key = "%s || CAST(o.order_pk AS TEXT) || %s" if dedupe_prefix else "NULL"
+    key_params = [f"{dedupe_prefix}:order:", f":{recipient}"] if dedupe_prefix else []
+    insert = (
+        f"INSERT INTO {OutgoingMail._meta.db_table} (order_id, text_id, text_name, recipient, "
+        "state, refusal, server_name, attempts, last_error, next_attempt_at, dedupe_key, "
+        "created_at) "
+        f"SELECT o.order_pk, %s, %s, %s, CASE WHEN {refused} THEN %s ELSE %s END, "
+        f"CASE WHEN {refused} THEN %s ELSE '' END, '', 0, '', "
+        f"CASE WHEN {refused} THEN NULL ELSE %s END, {key}, %s "
+    )
+    params = [
+        text.pk,
+        text.name,
+        recipient,
+        *refused_params,
+        MailState.REFUSED,
+        MailState.QUEUED,
+        *refused_params,
+        Refusal.ANONYMIZED,
+        *refused_params,
+        now,
+        *key_params,
+        now,
+    ]
     added = 0
     for chunk in batched(sorted({int(pk) for pk in order_ids}), chunk_size):
-        states = dict(Order.objects.filter(pk__in=chunk).values_list("pk", "privacy_state"))
-        keys = (
-            {pk: f"{dedupe_prefix}:order:{pk}:{recipient}" for pk in states}
-            if dedupe_prefix
-            else {}
+        orders_sql, orders_params = (
+            Order.objects.filter(pk__in_ids=set(chunk))
+            .order_by()
+            .values(order_pk=F("pk"), state_code=F("privacy_state"))
+            .query.sql_with_params()
         )
-        taken = (
-            set(
-                OutgoingMail.objects.filter(dedupe_key__in=list(keys.values())).values_list(
-                    "dedupe_key", flat=True
-                )
+        with connection.cursor() as cur:
+            cur.execute(
+                # WHERE true: SQLite would read ON CONFLICT after a bare FROM as a join's.
+                f"{insert} FROM ({orders_sql}) o WHERE true ON CONFLICT DO NOTHING",
+                [*params, *orders_params],
             )
-            if keys
-            else set()
-        )
-        rows = []
-        for pk, privacy_state in states.items():
-            key = keys.get(pk)
-            if key in taken:
-                continue
-            refused = recipient == RecipientKind.BUYER and privacy_state != PrivacyState.ACTIVE
-            rows.append(
-                OutgoingMail(
-                    order_id=pk,
-                    text_id=text.pk,
-                    text_name=text.name,
-                    recipient=recipient,
-                    state=MailState.REFUSED if refused else MailState.QUEUED,
-                    refusal=Refusal.ANONYMIZED if refused else "",
-                    next_attempt_at=None if refused else now,
-                    dedupe_key=key,
-                )
-            )
-        OutgoingMail.objects.bulk_create(rows, ignore_conflicts=True, batch_size=chunk_size)
-        added += len(rows)
+            added += cur.rowcount
     if added:
         transaction.on_commit(enqueue_send, robust=True)
     return added
@@ -300,7 +305,8 @@ def _claim(batch_size: int, now: datetime.datetime) -> list[int]:
         if ids:
             OutgoingMail.objects.filter(pk__in=ids).update(
                 state=MailState.SENDING,
-                claimed_until=timezone.now() + datetime.timedelta(seconds=CLAIM_SECONDS),
+                claimed_until=timezone.now()
+                + datetime.timedelta(seconds=settings.MAIL_CLAIM_SECONDS),
                 attempts=F("attempts") + 1,
             )
     return ids

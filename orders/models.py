@@ -496,6 +496,8 @@ class OrderEvent(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("durch"),
+        # A partial index in Meta: most entries are written by the system (privacy chunks, rules).
+        db_index=False,
     )
     # Who acted when it was no user: "System", "cron", "Regel 3" … (never personal data).
     actor_label = models.CharField(_("durch (System)"), max_length=100, blank=True)
@@ -510,6 +512,11 @@ class OrderEvent(models.Model):
         ordering = ["created_at", "id"]
         verbose_name = _("Verlaufseintrag")
         verbose_name_plural = _("Verlauf")
+        indexes = [
+            models.Index(
+                fields=["actor"], condition=models.Q(actor__isnull=False), name="order_event_actor"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"

@@ -1,15 +1,19 @@
 """A restore run by a real django-q2 cluster that is SIGKILLed mid-job, with the evaluator run
-(and killed) meanwhile: still exactly one firing and one history entry per restored order."""
+(and killed) meanwhile: still exactly one firing, one history entry and one e-mail per restored
+order, the e-mails sent by the same cluster to a real SMTP server."""
 
 import random
 import subprocess
 import sys
 import time
+from collections import Counter
 
 import pytest
 
 from automation.evaluator import automation_run
 from automation.models import Action, Firing, Rule, Trigger
+from notifications.models import MailState, NotificationText, OutgoingMail
+from notifications.services import enqueue_send
 from orders.models import Order, OrderEvent, OrderStatus, PrivacyJob
 from orders.privacy.jobs import (
     privacy_job_anonymize,
@@ -18,6 +22,7 @@ from orders.privacy.jobs import (
     reconcile_jobs,
 )
 from orders.privacy.selection import Selection
+from tests.notifications.test_smtp import make_server
 from tests.privacy.conftest import BOTH, bulk_orders
 from tests.privacy.test_crash_qcluster import ROOT, Cluster, job, kill_repeatedly, wait_for
 
@@ -40,15 +45,31 @@ def kill_an_evaluator_run(env: dict, rng: random.Random) -> None:
     process.wait(timeout=10)
 
 
-def test_a_killed_restore_fires_the_rule_once_per_restored_order(settings):
+def all_sent() -> bool:
+    """Every mail sent; else asks the cluster to send (a killed sender's claims expire)."""
+    if not OutgoingMail.objects.exclude(state=MailState.SENT).exists():
+        return True
+    enqueue_send()
+    time.sleep(0.5)
+    return False
+
+
+def test_a_killed_restore_fires_the_rule_once_per_restored_order(settings, smtpd, company):
     settings.PRIVACY_JOB_LEASE_SECONDS = 2
     rng = random.Random(20261203)
     ids = bulk_orders(ORDERS)
     selection = Selection.of_ids(ids)
     privacy_job_run(job_id=privacy_job_anonymize(selection=selection, background=False).pk)
+    make_server(smtpd.host, smtpd.port)
+    text = NotificationText.objects.create(
+        name="Wiederhergestellt", subject="Bestellung {OrderNumber}", body_text="{RestoredAt}"
+    )
     rule = Rule.objects.create(name="Wiederhergestellt", trigger=Trigger.RESTORED)
     Action.objects.create(rule=rule, kind="set_status", params={"status": OrderStatus.ARCHIVED})
+    Action.objects.create(rule=rule, kind="mail_merchant", params={"text": text.pk}, position=1)
     cluster = Cluster()
+    # The cluster sends the mails while it is being killed; a killed sender's claims run out soon.
+    cluster.env["MAIL_CLAIM_SECONDS"] = "3"
     try:
         restoration = privacy_job_restore(selection=selection, source="crash test")
         hits = 0
@@ -64,11 +85,13 @@ def test_a_killed_restore_fires_the_rule_once_per_restored_order(settings):
         # A kill with the job unfinished (the job's attempts may stay 1: a kill between two
         # chunks, once the last chunk of the lease had committed, leaves nothing to re-lease).
         assert hits >= 1, "the kills should hit the job"
+        kill_an_evaluator_run(cluster.env, rng)
+        automation_run()
+        automation_run()
+        wait_for(all_sent, 120, "every mail sent")
+        time.sleep(0.5)  # an SMTP conversation still open would show as one more message
     finally:
         cluster.stop()
-    kill_an_evaluator_run(cluster.env, rng)
-    automation_run()
-    automation_run()
 
     restored = OrderEvent.objects.filter(kind=OrderEvent.Kind.RESTORED).count()
     assert restored == ORDERS  # a re-run chunk writes no second event
@@ -80,3 +103,18 @@ def test_a_killed_restore_fires_the_rule_once_per_restored_order(settings):
     assert set(Order.objects.filter(pk__in=ids).values_list("status", flat=True)) == {
         OrderStatus.ARCHIVED
     }
+
+    # One mail queued per order and rule, whatever ran twice; each arrived. Exactly once, but for
+    # a mail whose SMTP conversation a kill cut short: it goes out again once its claim expires
+    # (at least once, docs/notifications.md), and only such a mail (claimed more than once).
+    mails = OutgoingMail.objects.filter(text=text)
+    assert mails.count() == ORDERS
+    assert mails.values("order_id").distinct().count() == ORDERS
+    arrived = Counter(int(r.message["Subject"].split()[1]) for r in smtpd.received)
+    numbers = dict(Order.objects.filter(pk__in=ids).values_list("pk", "number"))
+    assert set(arrived) == set(numbers.values())
+    reclaimed = {
+        numbers[pk] for pk in mails.filter(attempts__gt=1).values_list("order_id", flat=True)
+    }
+    assert {number for number, count in arrived.items() if count > 1} <= reclaimed
+    assert {r.recipients[0] for r in smtpd.received} == {company.email}

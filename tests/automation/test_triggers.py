@@ -54,6 +54,9 @@ def test_restored_orders_fire_once_each_however_often_it_runs(make_rule):
         assert "Status gesetzt: Archiviert" in history.entry_text(event)
 
 
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite has one writer: nothing commits out of order"
+)
 def test_an_event_committed_after_a_later_one_is_read_when_it_commits(make_rule):
     # Two chunks: the first takes its event id, the second commits first; the evaluator runs in
     # between, and the earlier event still fires once it is committed.
