@@ -125,14 +125,21 @@ class Firing(models.Model):
         REFUSED = "refused", _("abgelehnt")
         FAILED = "failed", _("fehlgeschlagen")
 
-    # No index of its own: the (rule, order) and (rule, event) indexes begin with it.
-    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="firings", db_index=False)
+    # No index of its own: the (rule, order) and (rule, event) indexes begin with it. No
+    # constraint in the database for this and `order` (docs/automation.md, "Speed"): a firing is
+    # only written by an INSERT … SELECT from rows that exist, and Django's CASCADE removes it;
+    # the checks locked every order row once more per firing (40 % of a mail rule's run).
+    rule = models.ForeignKey(
+        Rule, on_delete=models.CASCADE, related_name="firings", db_index=False, db_constraint=False
+    )
     # The OrderEvent it fired for (no foreign key: history rows are never deleted on their own,
     # and the firing must not slow down the privacy chunks' inserts).
     event_id = models.BigIntegerField(null=True, blank=True)
     # "Zeitgesteuert": the hour it fired for.
     slot = models.DateTimeField(null=True, blank=True)
-    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="+")
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     # Codes and error classes only, never personal data.
     detail = models.CharField(_("Details"), max_length=200, blank=True)

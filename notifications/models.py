@@ -126,6 +126,9 @@ class OutgoingMail(models.Model):
     """One e-mail in the outbox. It holds no personal data: no address, subject or body (they
     are made from the live order when it is sent), errors only as the server's answer."""
 
+    # No constraints in the database for `order` and `text` (docs/notifications.md, "Speed"):
+    # the outbox is written only by INSERT … SELECT from orders that exist, and Django's SET_NULL
+    # clears them; the checks locked every order row once more per mail.
     order = models.ForeignKey(
         "orders.Order",
         on_delete=models.SET_NULL,
@@ -133,6 +136,7 @@ class OutgoingMail(models.Model):
         blank=True,
         related_name="outgoing_mails",
         verbose_name=_("Bestellung"),
+        db_constraint=False,
     )
     text = models.ForeignKey(
         NotificationText,
@@ -140,6 +144,7 @@ class OutgoingMail(models.Model):
         null=True,
         related_name="+",
         verbose_name=_("Benachrichtigungstext"),
+        db_constraint=False,
     )
     #: The text's name when queued: the log stays readable after the text is deleted.
     text_name = models.CharField(_("Text"), max_length=100)
