@@ -246,3 +246,29 @@ def test_the_task_runs_through_django_q(text, mailoutbox):
 
     assert len(mailoutbox) == 1
     assert OutgoingMail.objects.get().state == MailState.SENT
+
+
+def test_deleting_an_order_a_text_or_a_rule_clears_its_outbox_rows_and_firings(text):
+    """The outbox and the firings have no foreign-key constraints in the database (speed,
+    docs/notifications.md); Django's on_delete keeps them consistent."""
+    from automation.evaluator import rule_run_by_hand
+    from automation.models import Action, Firing, Rule
+
+    kept, gone = OrderFactory(), OrderFactory()
+    queue_mails(text=text, order_ids=[kept.pk, gone.pk], recipient="merchant")
+    rule = Rule.objects.create(name="Regel", trigger="imported")
+    Action.objects.create(rule=rule, kind="set_status", params={"status": "archived"})
+    rule_run_by_hand(rule=rule, order_ids=[kept.pk, gone.pk], user=None)
+    assert Firing.objects.filter(rule=rule).count() == 2
+
+    Order.objects.filter(pk=gone.pk).delete()
+    assert sorted(OutgoingMail.objects.values_list("order_id", flat=True), key=str) == [
+        kept.pk,
+        None,
+    ]
+    assert list(Firing.objects.values_list("order_id", flat=True)) == [kept.pk]
+    text.delete()
+    assert set(OutgoingMail.objects.values_list("text_id", flat=True)) == {None}
+    assert set(OutgoingMail.objects.values_list("text_name", flat=True)) == {text.name}
+    rule.delete()
+    assert not Firing.objects.exists()
