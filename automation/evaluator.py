@@ -297,22 +297,23 @@ def _act(rule: Rule, inserted: list[tuple[int, int]], *, now, result: RunResult)
             for pk in ids:
                 refused.setdefault(pk, reason)
     groups: dict[tuple, list[int]] = defaultdict(list)
-    for pk in order_ids:
-        if error:
-            groups[(Firing.State.FAILED, error)].append(pk)
-        elif pk in refused:
-            groups[(Firing.State.REFUSED, refused[pk])].append(pk)
-        else:
-            groups[(Firing.State.DONE, ",".join(codes))].append(pk)
-    firing_ids = defaultdict(list)
-    for firing_id, order_id in inserted:
-        firing_ids[order_id].append(firing_id)
+    if error:
+        groups[(Firing.State.FAILED, error)] = order_ids
+    elif not refused:  # the common case: one group, no loop over the orders
+        groups[(Firing.State.DONE, ",".join(codes))] = order_ids
+    else:
+        for pk in order_ids:
+            if pk in refused:
+                groups[(Firing.State.REFUSED, refused[pk])].append(pk)
+            else:
+                groups[(Firing.State.DONE, ",".join(codes))].append(pk)
     actor = history.Actor(label=rule.actor_label, job_id=job_id)
     for (state, detail), ids in groups.items():
         if state != Firing.State.DONE:  # inserted as done, in this transaction
-            Firing.objects.filter(pk__in=[f for pk in ids for f in firing_ids[pk]]).update(
-                state=state, detail=detail[:200]
-            )
+            members = set(ids)
+            Firing.objects.filter(
+                pk__in_ids={f for f, order_id in inserted if order_id in members}
+            ).update(state=state, detail=detail[:200])
         outcome_name = {"done": "done", "refused": "refused", "failed": "failed"}[state]
         params = history.rule_fired(
             rule_id=rule.pk,
