@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
@@ -17,6 +18,12 @@ urlpatterns = [
     path("logout/", LogoutView.as_view(), name="logout"),
     # The language can be chosen before logging in (the switch on the login page).
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    # Browsers ask for /favicon.ico on pages without a <link rel="icon"> (the support admin).
+    path(
+        "favicon.ico",
+        login_not_required(RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
+        name="favicon",
+    ),
     path("orders/", include("orders.urls")),
     path("customers/", include("customers.urls")),
     path("settings/channels/", include("channels.urls")),

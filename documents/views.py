@@ -41,6 +41,9 @@ def company(request: HttpRequest) -> HttpResponse:
             messages.error(request, _("Bitte korrigieren Sie die markierten Eingaben."))
     else:
         form = CompanySettingsForm(instance=settings, initial={"version": settings.version})
+        if not request.user.has_perm("documents.change_companysettings"):
+            for field in form.fields.values():  # read only, and it looks it
+                field.disabled = True
     return TemplateResponse(
         request,
         "documents/company.html",

@@ -38,3 +38,11 @@ def test_the_favicon_is_linked_on_every_page(client):
     response = client.get(reverse("login"))
 
     assert 'rel="icon"' in response.text
+
+
+def test_favicon_ico_leads_to_the_icon_without_a_login(client):
+    # The support admin's pages link no icon: the browser asks for /favicon.ico (was a 404).
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 301
+    assert response["Location"].endswith("favicon.svg")

@@ -41,8 +41,9 @@ from tests.factories import (
 
 pytestmark = [pytest.mark.django_db(databases=BOTH_DATABASES), pytest.mark.usefixtures("company")]
 
-#: URLs that need no permission: logging in and out, the language, the start page's redirect.
-NO_PERMISSION = {"home", "login", "logout", "set_language"}
+#: URLs that need no permission: logging in and out, the language, the start page's redirect,
+#: the icon.
+NO_PERMISSION = {"home", "login", "logout", "set_language", "favicon"}
 MERCHANT_APPS = ("orders", "customers", "channels", "automation", "documents", "notifications")
 VIEW_ORDER = "orders.view_order"
 CUSTOMER_PAGES = ("customers.view_customer", "customers.view_personal_data")

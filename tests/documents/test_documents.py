@@ -14,6 +14,7 @@ from pypdf import PdfReader
 from coldstorage.models import ColdRecord
 from coldstorage.services import cold_records_load
 from customers.models import PrivacyState
+from documents.forms import CompanySettingsForm
 from documents.models import CompanySettings, Document
 from documents.services import CompanyIncompleteError
 from orders.invoicing import issued_invoice
@@ -406,3 +407,16 @@ def test_the_company_form_saves_and_refuses_a_save_from_an_old_page(company, cli
     response = client.post(reverse("documents:company"), {**data, "name": "Veraltet"})
     assert "inzwischen" in response.text
     assert CompanySettings.load().name == "Muster Handel GmbH"
+
+
+def test_without_the_change_permission_the_company_page_is_read_only(company, client, user):
+    from tests.conftest import permissions
+
+    user.user_permissions.set(permissions("documents.view_companysettings"))
+    client.force_login(user)
+
+    page = client.get(reverse("documents:company")).text
+
+    assert "fehlt Ihnen die Berechtigung" in page
+    assert 'name="name"' in page and "disabled" in page
+    assert page.count(" disabled") >= len(CompanySettingsForm().visible_fields())
