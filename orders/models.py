@@ -525,7 +525,27 @@ class OrderEvent(models.Model):
     def actor_display(self) -> str:
         if self.actor_id:
             return self.actor.get_username()
-        return self.actor_label or str(_("System"))
+        return actor_label_display(self.actor_label) or str(_("System"))
+
+
+#: The system actors' labels are stored as written (data, in German); shown in the reader's
+#: language. A prefix and its form, then whole labels.
+_ACTOR_LABEL_FORMS = (
+    ("Kanalregel: ", _("Kanalregel: %(name)s")),
+    ("Regel ", _("Regel %(name)s")),
+)
+_ACTOR_LABELS = {"Kommandozeile": _("Kommandozeile"), "Zeitplan": _("Zeitplan")}
+
+
+def actor_label_display(label: str) -> str:
+    """A stored system label ("Kanalregel: Amazon DE", "Regel 3", "Zeitplan") as it reads in the
+    active language; unknown labels as they are."""
+    if label in _ACTOR_LABELS:
+        return str(_ACTOR_LABELS[label])
+    for prefix, form in _ACTOR_LABEL_FORMS:
+        if label.startswith(prefix):
+            return form % {"name": label.removeprefix(prefix)}
+    return label
 
 
 class PrivacyJob(models.Model):
@@ -584,6 +604,10 @@ class PrivacyJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state in (self.State.DONE, self.State.FAILED)
+
+    @property
+    def source_display(self) -> str:
+        return actor_label_display(self.source)
 
     @property
     def has_failures(self) -> bool:

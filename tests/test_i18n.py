@@ -289,3 +289,23 @@ def test_english_times_use_a_24_hour_clock_no_p_m():
 
     assert short == "12/03/2026 17:05"
     assert long == "Dec. 3, 2026, 17:05"
+
+
+@pytest.mark.parametrize(
+    ("stored", "german", "english"),
+    [
+        ("Kanalregel: Amazon DE", "Kanalregel: Amazon DE", "Channel policy: Amazon DE"),
+        ("Regel 3", "Regel 3", "Rule 3"),
+        ("Zeitplan", "Zeitplan", "Schedule"),
+        ("Kommandozeile", "Kommandozeile", "Command line"),
+        ("manage.py import_orders", "manage.py import_orders", "manage.py import_orders"),
+    ],
+)
+def test_system_actors_read_in_the_readers_language(stored, german, english):
+    # Stored as written (data); the Vorgänge page and the history show them translated.
+    from orders.models import actor_label_display
+
+    with translation.override("de"):
+        assert actor_label_display(stored) == german
+    with translation.override("en"):
+        assert actor_label_display(stored) == english
