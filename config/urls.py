@@ -19,6 +19,7 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("orders/", include("orders.urls")),
     path("customers/", include("customers.urls")),
+    path("privacy/", include("privacyoffice.urls")),
     path("settings/channels/", include("channels.urls")),
     path("settings/automation/", include("automation.urls")),
     path("settings/notifications/", include("notifications.urls")),
