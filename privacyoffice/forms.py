@@ -14,7 +14,10 @@ class ErasureRequestForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     received_via = forms.ChoiceField(
-        label=_("eingegangen per"), choices=ErasureRequest.ReceivedVia.choices
+        label=_("eingegangen per"),
+        choices=ErasureRequest.ReceivedVia.choices,
+        # Django's message repeats the value sent; a forged one is not shown back.
+        error_messages={"invalid_choice": _("Bitte einen Eingangsweg aus der Liste wählen.")},
     )
 
     def clean_received_on(self):

@@ -26,6 +26,10 @@ OPEN_STATUSES = (OrderStatus.NEW, OrderStatus.PAID, OrderStatus.INVOICED)
 BLOCK_REASONS = {
     "open": _("Die Bestellung ist noch nicht abgeschlossen (Status: %(status)s)."),
     "restoring": _("Die Kundendaten werden gerade wiederhergestellt."),
+    "no_orders": _(
+        "Der Kunde hat keine Bestellung: Anonymisiert wird über die Bestellungen; löschen Sie den "
+        "Kunden im Support-Admin."
+    ),
 }
 
 SOURCE = "Löschanfrage"
@@ -117,6 +121,8 @@ def erasure_request_run(
             ).values_list("pk", flat=True)
             if pk not in blocked_ids
         ]
+        if not due and not blocked and _active_without_orders(request.customer_id):
+            blocked = [{"order": None, "reason": "no_orders"}]
         now = timezone.now()
         job = None
         if due:
@@ -144,6 +150,13 @@ def erasure_request_run(
     if job is not None and not background:
         privacy_job_run(job_id=job.pk)
     return request
+
+
+def _active_without_orders(customer_id: int) -> bool:
+    return (
+        Customer.objects.filter(pk=customer_id, privacy_state=S.ACTIVE).exists()
+        and not Order.objects.filter(customer_id=customer_id).exists()
+    )
 
 
 def erasure_purge_date(request: ErasureRequest) -> datetime.date | None:

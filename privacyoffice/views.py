@@ -172,17 +172,19 @@ def erasure_detail(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("privacyoffice:erasure_list")
     orders = {
         o.pk: o
-        for o in Order.objects.filter(pk__in=[item["order"] for item in erasure.blocked]).only(
-            "pk", "number", "status", "privacy_state"
-        )
+        for o in Order.objects.filter(
+            pk__in=[i["order"] for i in erasure.blocked if i["order"]]
+        ).only("pk", "number", "status", "privacy_state")
     }
     blocked = []
     for item in erasure.blocked:
         order = orders.get(item["order"])
-        if order is None:
-            continue
         reason = BLOCK_REASONS.get(item["reason"], "")
-        blocked.append({"order": order, "reason": reason % {"status": order.get_status_display()}})
+        if order is not None:
+            reason = reason % {"status": order.get_status_display()}
+        elif item["order"] is not None:
+            continue  # the order is gone meanwhile
+        blocked.append({"order": order, "reason": reason})
     return TemplateResponse(
         request,
         "privacyoffice/erasure_detail.html",

@@ -117,3 +117,17 @@ def test_a_date_in_the_future_or_an_unknown_channel_is_refused(example):
             customer=example["customer"], received_on=timezone.localdate(), received_via="fax"
         )
     assert not ErasureRequest.objects.exists()
+
+
+def test_a_customer_without_orders_keeps_the_request_open(example):
+    from tests.factories import CustomerFactory
+
+    lonely = CustomerFactory(number=5000)
+
+    request = erasure_request_create(
+        customer=lonely, received_on=timezone.localdate(), received_via="email", background=False
+    )
+
+    assert request.is_open
+    assert request.blocked == [{"order": None, "reason": "no_orders"}]
+    assert request.last_job is None

@@ -144,9 +144,11 @@ def test_a_bad_request_form_is_refused_with_a_message(dpo, example):
     ):
         response = dpo.post(url, data, follow=True)
         assert response.status_code == 200
+        assert "&lt;script&gt;" not in response.text
         assert response.redirect_chain[-1][0] == reverse(
             "privacyoffice:customer", args=[example["customer"].pk]
         )
+    assert "Bitte einen Eingangsweg aus der Liste wählen." in response.text
     assert not ErasureRequest.objects.exists()
 
 
@@ -203,3 +205,17 @@ def test_writes_need_post_and_csrf(example):
 
     assert response.status_code == 403
     assert not ErasureRequest.objects.exists()
+
+
+def test_a_request_without_orders_shows_the_reason(dpo, example):
+    from tests.factories import CustomerFactory
+
+    lonely = CustomerFactory(number=5001)
+    dpo.post(
+        reverse("privacyoffice:erasure_create", args=[lonely.pk]),
+        {"received_on": "2026-01-02", "received_via": "email"},
+    )
+
+    page = dpo.get(reverse("privacyoffice:erasure_detail", args=[ErasureRequest.objects.get().pk]))
+
+    assert "Der Kunde hat keine Bestellung" in page.text

@@ -60,9 +60,12 @@ class Command(CardSafeCommand):
         if request.last_job_id:
             self.stdout.write(f"privacy job {request.last_job_id}")
         numbers = dict(
-            Order.objects.filter(pk__in=[item["order"] for item in request.blocked]).values_list(
-                "pk", "number"
-            )
+            Order.objects.filter(
+                pk__in=[i["order"] for i in request.blocked if i["order"]]
+            ).values_list("pk", "number")
         )
         for item in request.blocked:
-            self.stdout.write(f"not yet: order {numbers.get(item['order'])} ({item['reason']})")
+            if item["order"] is None:
+                self.stdout.write(f"not yet: {item['reason']}")
+            else:
+                self.stdout.write(f"not yet: order {numbers.get(item['order'])} ({item['reason']})")
