@@ -157,8 +157,9 @@ def _order_purpose(order: Order) -> dict:
     }
 
 
-def _customer_purpose(customer: Customer) -> dict:
-    if customer.privacy_state == S.ACTIVE:
+def _customer_purpose(piece: Customer | Address) -> dict:
+    """Why the customer record (and its address book) is kept."""
+    if piece.privacy_state == S.ACTIVE:
         return {
             "code": "order_processing",
             "label": _("Kundenkonto und Abwicklung der Bestellungen (Art. 6 Abs. 1 lit. b DSGVO)"),
@@ -265,6 +266,7 @@ def _address_section(addresses: list[Address], payloads: dict, broken: set) -> l
                 "country": address.country,
                 "privacy_state": address.privacy_state,
                 "kept_in": _kept_in(address),
+                "purpose": _customer_purpose(address),
                 "unavailable": _unavailable(address, payloads, broken),
             }
         )

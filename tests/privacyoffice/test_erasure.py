@@ -131,3 +131,19 @@ def test_a_customer_without_orders_keeps_the_request_open(example):
     assert request.is_open
     assert request.blocked == [{"order": None, "reason": "no_orders"}]
     assert request.last_job is None
+
+
+def test_after_erasure_the_person_is_found_by_numbers_only(example):
+    from privacyoffice.selectors import customers_matching
+
+    erasure_request_create(
+        customer=example["customer"],
+        received_on=timezone.localdate(),
+        received_via="email",
+        background=False,
+    )
+
+    assert customers_matching("4711") == [example["customer"]]
+    assert customers_matching("900001") == [example["customer"]]
+    assert customers_matching("Mustermann") == []
+    assert customers_matching("erika@example.de") == []
