@@ -26,6 +26,7 @@ urlpatterns = [
     ),
     path("orders/", include("orders.urls")),
     path("customers/", include("customers.urls")),
+    path("privacy/", include("privacyoffice.urls")),
     path("settings/channels/", include("channels.urls")),
     path("settings/automation/", include("automation.urls")),
     path("settings/notifications/", include("notifications.urls")),

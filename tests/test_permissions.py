@@ -29,6 +29,7 @@ from orders.models import ImportUpload, Invoice, NumberSequence, Order, OrderEve
 from orders.privacy.jobs import privacy_job_anonymize
 from orders.privacy.selection import Selection
 from orders.services import order_create_invoice
+from privacyoffice.models import ErasureRequest, SubjectReport
 from tests.conftest import BOTH_DATABASES
 from tests.customers.edit_form import edit_payload
 from tests.factories import (
@@ -44,7 +45,15 @@ pytestmark = [pytest.mark.django_db(databases=BOTH_DATABASES), pytest.mark.usefi
 #: URLs that need no permission: logging in and out, the language, the start page's redirect,
 #: the icon.
 NO_PERMISSION = {"home", "login", "logout", "set_language", "favicon"}
-MERCHANT_APPS = ("orders", "customers", "channels", "automation", "documents", "notifications")
+MERCHANT_APPS = (
+    "orders",
+    "customers",
+    "channels",
+    "automation",
+    "documents",
+    "notifications",
+    "privacyoffice",
+)
 VIEW_ORDER = "orders.view_order"
 CUSTOMER_PAGES = ("customers.view_customer", "customers.view_personal_data")
 
@@ -67,6 +76,8 @@ class World:
     text: NotificationText | None = None
     #: An SMTP server on a closed port: a test mail fails at once.
     server: SmtpServer | None = None
+    #: An open Löschanfrage of the customer (its only order is not finished yet).
+    erasure: ErasureRequest | None = None
 
 
 @dataclass(frozen=True)
@@ -195,6 +206,8 @@ NEW_SERVER = {
     "is_active": "on",
 }
 TEXTS = "notifications.view_notificationtext"
+SUBJECT_REPORT = "privacyoffice.view_subject_report"
+ERASURE = "privacyoffice.handle_erasure_request"
 SERVERS = "notifications.view_smtpserver"
 
 ENDPOINTS = (
@@ -442,6 +455,44 @@ ENDPOINTS = (
         lambda w: ((w.server.pk,), {}),
         writes=True,
     ),
+    Endpoint("privacyoffice:search", "GET", (SUBJECT_REPORT,), lambda w: ((), {"q": "700001"})),
+    Endpoint("privacyoffice:customer", "GET", (SUBJECT_REPORT,), lambda w: ((w.customer.pk,), {})),
+    # A report writes its audit row.
+    Endpoint(
+        "privacyoffice:report",
+        "GET",
+        (SUBJECT_REPORT,),
+        lambda w: ((w.customer.pk,), {}),
+        writes=True,
+    ),
+    Endpoint(
+        "privacyoffice:report_json",
+        "GET",
+        (SUBJECT_REPORT,),
+        lambda w: ((w.customer.pk,), {}),
+        writes=True,
+    ),
+    Endpoint(
+        "privacyoffice:erasure_create",
+        "POST",
+        (ERASURE,),
+        lambda w: ((w.customer.pk,), {"received_on": "2026-01-02", "received_via": "email"}),
+        writes=True,
+    ),
+    Endpoint("privacyoffice:erasure_list", "GET", ("privacyoffice.view_erasurerequest",)),
+    Endpoint(
+        "privacyoffice:erasure_detail",
+        "GET",
+        ("privacyoffice.view_erasurerequest",),
+        lambda w: ((w.erasure.pk,), {}),
+    ),
+    Endpoint(
+        "privacyoffice:erasure_rerun",
+        "POST",
+        (ERASURE,),
+        lambda w: ((w.erasure.pk,), {}),
+        writes=True,
+    ),
     # Sends (and fails: the port is closed), changes nothing stored.
     Endpoint(
         "notifications:server_test",
@@ -536,6 +587,13 @@ def world(settings) -> World:
         text=NotificationText.objects.create(
             name="Versand", subject="Bestellung {OrderNumber}", body_text="Hallo {CustomerName}"
         ),
+        erasure=ErasureRequest.objects.create(
+            customer=active.customer,
+            received_on=datetime.date(2026, 1, 2),
+            received_via="email",
+            deadline=datetime.date(2026, 2, 2),
+            blocked=[{"order": active.pk, "reason": "open"}],
+        ),
         server=SmtpServer.objects.create(
             name="Geschlossen", sender="shop@example.org", host="127.0.0.1", port=9, security="none"
         ),
@@ -574,6 +632,8 @@ def _state() -> tuple:
             )
         ),
         OutgoingMail.objects.count(),
+        list(ErasureRequest.objects.order_by("pk").values_list("pk", "state", "last_run_at")),
+        SubjectReport.objects.count(),
     )
 
 
