@@ -534,7 +534,11 @@ _ACTOR_LABEL_FORMS = (
     ("Kanalregel: ", _("Kanalregel: %(name)s")),
     ("Regel ", _("Regel %(name)s")),
 )
-_ACTOR_LABELS = {"Kommandozeile": _("Kommandozeile"), "Zeitplan": _("Zeitplan")}
+_ACTOR_LABELS = {
+    "Kommandozeile": _("Kommandozeile"),
+    "Zeitplan": _("Zeitplan"),
+    "Löschanfrage": _("Löschanfrage"),
+}
 
 
 def actor_label_display(label: str) -> str:
