@@ -30,6 +30,7 @@ from django.utils import timezone
 from automation.actions import ACTIONS, Outcome
 from automation.conditions import matching_orders
 from automation.models import Firing, Rule, StreamCursor, Trigger
+from config.lookups import id_array_literal
 from orders import history
 from orders.models import OrderEvent
 
@@ -175,24 +176,57 @@ def _order_ids_sql(
     rule: Rule, *, now: datetime.datetime, queryset: QuerySet | None = None, among=None
 ):
     orders = queryset if queryset is not None else matching_orders(rule, now=now)
-    done = Firing.objects.filter(rule=rule, state=Firing.State.DONE)
     if among is not None:
         orders = orders.filter(pk__in_ids=among)
-        done = done.filter(order_id__in_ids=among)
     if not rule.repeatable:
         # Done once for an order: not again (refused ones may run again).
-        orders = orders.exclude(pk__in=done.values("order_id"))
+        if among is not None:
+            done = _done_among(rule, among)
+            if done:
+                orders = orders.exclude(pk__in_ids=done)
+        else:
+            done = Firing.objects.filter(rule=rule, state=Firing.State.DONE)
+            orders = orders.exclude(pk__in=done.values("order_id"))
     # One column named `order_pk`, so the callers' `o.order_pk` reads it on every database.
     return orders.order_by().values(order_pk=F("pk")).query.sql_with_params()
+
+
+def _done_among(rule: Rule, order_ids: set[int]) -> set[int]:
+    """Which of a batch's orders the rule has done already: one index probe per order on
+    (rule, order). As a subquery (NOT IN, NOT EXISTS) the planner read all of the rule's
+    firings per batch instead – by index or sequentially, depending on the statistics – and a
+    rule that fires once per order slowed down with every batch (100,000 events: 12 s → 4 s)."""
+    if connection.vendor != "postgresql":
+        done = Firing.objects.filter(rule=rule, state=Firing.State.DONE, order_id__in_ids=order_ids)
+        return set(done.values_list("order_id", flat=True))
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT f.order_id FROM unnest(%s::bigint[]) AS a(id) "
+            f"JOIN {Firing._meta.db_table} f ON f.rule_id = %s AND f.order_id = a.id "
+            "AND f.state = %s",
+            [id_array_literal(order_ids), rule.pk, Firing.State.DONE],
+        )
+        return {row[0] for row in cur.fetchall()}
 
 
 def _fire_for_events(
     rule: Rule, low: int, high: int, order_ids: set[int], *, now, result: RunResult
 ) -> None:
     kind = TRIGGER_EVENTS[rule.trigger]
-    if rule.repeatable and not rule.conditions.all():
-        # Every order matches: no join with the orders at all (the foreign key holds them).
+    if not rule.conditions.all():
+        # Every order matches: no join with the orders at all (the foreign key holds them). A
+        # join made the planner read every event of each order when the event table had grown
+        # since its statistics (2.8 million events: 200 ms per batch instead of 10).
         orders_filter, orders_params = "", []
+        done = set() if rule.repeatable else _done_among(rule, order_ids)
+        if done and connection.vendor == "postgresql":
+            orders_filter, orders_params = (
+                " AND NOT e.order_id = ANY(%s::bigint[])",
+                [id_array_literal(done)],
+            )
+        elif done:
+            orders_filter = f" AND e.order_id NOT IN ({', '.join(['%s'] * len(done))})"
+            orders_params = sorted(done)
     else:
         orders_sql, orders_params = _order_ids_sql(rule, now=now, among=order_ids)
         orders_filter = f" AND e.order_id IN ({orders_sql})"
