@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "automation",
     "documents",
     "notifications",
+    "demo",
     "axes",
 ]
 
