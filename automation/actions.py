@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from automation.models import Rule, Trigger
 from orders.history import Actor
 from orders.models import OrderStatus
+from personal.state import PrivacyState
 
 
 class ActionError(ValueError):
@@ -110,7 +111,7 @@ def _mail(recipient: str):
     def run(rule: Rule, params: dict, order_ids: list[int]) -> Outcome:
         from notifications.models import NotificationText
         from notifications.services import queue_mails
-        from orders.models import Order, PrivacyState
+        from orders.models import Order
 
         text = NotificationText.objects.filter(pk=params.get("text")).first()
         if text is None:

@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from automation.models import Condition, Match, Rule
-from customers.models import PrivacyState
 from orders.models import Order, OrderStatus
+from personal.state import PrivacyState
 
 K = Condition.Kind
 Op = Condition.Operator

@@ -12,9 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from automation.actions import ACTIONS, ActionError, actions_for
 from automation.conditions import OPERATORS, ConditionError, clean_value
 from automation.models import Condition, Rule, Trigger
-from customers.forms import ForgetsCardNumbersMixin
 from notifications.models import NotificationText
 from orders.models import OrderStatus
+from personal.forms import ForgetsCardNumbersMixin
 
 WEEKDAYS = [
     (0, _("Mo")),

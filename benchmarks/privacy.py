@@ -72,9 +72,9 @@ def naive_anonymize(order_ids: list[int]) -> float:
     from coldstorage import crypto
     from coldstorage.models import ColdRecord
     from coldstorage.services import cold_keyring
-    from customers.models import ANONYMIZED, PrivacyState
     from orders.models import Order, purge_date_for
     from orders.privacy.fields import ADDRESS_FIELDS, CUSTOMER_TEXT_FIELDS, ORDER_FIELDS
+    from personal.state import ANONYMIZED, PrivacyState
 
     ring = cold_keyring()
 

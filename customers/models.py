@@ -1,4 +1,4 @@
-"""Customers, their addresses and contact data, and the privacy state they share with orders."""
+"""Customers, their addresses and contact data."""
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -6,47 +6,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from customers.payment_methods import PAYMENT_METHOD_VALUES, PaymentMethod
-from customers.validators import (
-    reject_card_numbers,
-    reject_card_numbers_in_json,
-    validate_extra_fields,
-)
-
-#: What personal data is replaced with in the main database once it sits in cold storage.
-ANONYMIZED = "[Anonymisiert]"
-#: Reading names, addresses, e-mail addresses, phones (of customers and of orders) needs this.
-VIEW_PERSONAL_DATA = "customers.view_personal_data"
-
-
-class PrivacyState(models.TextChoices):
-    ACTIVE = "active", _("aktiv")
-    ANONYMIZED = "anonymized", _("anonymisiert")
-    RESTORING = "restoring", _("Wiederherstellung läuft")
-    PURGED = "purged", _("endgültig gelöscht")
-
-
-class PrivacyFields(models.Model):
-    """State shared by everything that can be anonymized (orders, addresses, customers)."""
-
-    privacy_state = models.CharField(
-        _("Datenschutzstatus"),
-        max_length=12,
-        choices=PrivacyState.choices,
-        default=PrivacyState.ACTIVE,
-    )
-    anonymized_at = models.DateTimeField(_("anonymisiert am"), null=True, blank=True)
-    purge_on = models.DateField(_("endgültige Löschung am"), null=True, blank=True)
-
-    class Meta:
-        abstract = True
-
-    @property
-    def is_anonymized(self) -> bool:
-        return self.privacy_state != PrivacyState.ACTIVE
-
-    @property
-    def is_restorable(self) -> bool:
-        return self.privacy_state == PrivacyState.ANONYMIZED
+from customers.validators import validate_extra_fields
+from personal.cards import reject_card_numbers, reject_card_numbers_in_json
+from personal.state import ANONYMIZED, PrivacyFields, PrivacyState
 
 
 class Customer(PrivacyFields):

@@ -100,7 +100,7 @@ def _expression_sql(model, expression, schema_editor) -> str:
 
 def active_addresses_matching(addresses: QuerySet, terms: list[str]) -> QuerySet:
     """The active address-book entries whose text matches every term, newest first."""
-    from customers.models import PrivacyState
+    from personal.state import PrivacyState
 
     return (
         addresses.filter(privacy_state=PrivacyState.ACTIVE)
@@ -116,7 +116,8 @@ def active_addresses_matching(addresses: QuerySet, terms: list[str]) -> QuerySet
 
 def customer_ids_with_email(term: str, *, limit: int = EMAIL_CUSTOMER_LIMIT) -> list[int]:
     """Customers with an e-mail address that begins with `term` (lower-cased)."""
-    from customers.models import CustomerEmail, PrivacyState
+    from customers.models import CustomerEmail
+    from personal.state import PrivacyState
 
     return list(
         CustomerEmail.objects.alias(email_lower=Lower("email"))

@@ -9,7 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import Address, Customer, CustomerEmail, CustomerPhone, PrivacyState
+from customers.models import Address, Customer, CustomerEmail, CustomerPhone
+from personal.state import PrivacyState
 
 logger = logging.getLogger(__name__)
 

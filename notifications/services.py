@@ -18,7 +18,6 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.models import PrivacyState
 from documents.models import CompanySettings
 from notifications.models import (
     MailState,
@@ -32,6 +31,7 @@ from notifications.passwords import clear_password, open_password, seal_password
 from notifications.placeholders import order_values, substitute
 from notifications.sending import error_text, send_message
 from orders.models import Order
+from personal.state import PrivacyState
 
 logger = logging.getLogger(__name__)
 

@@ -12,9 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from channels.models import Channel
-from customers.forms import ForgetsCardNumbersMixin
-from customers.models import Address, PrivacyState
-from customers.validators import reject_card_numbers
+from customers.models import Address
 from orders.models import ORDER_ADDRESS_FIELDS, Order, OrderAddress, OrderStatus
 from orders.privacy.selection import (
     DATE_FIELDS,
@@ -24,6 +22,9 @@ from orders.privacy.selection import (
     check_date_in_range,
 )
 from orders.services import ORDER_EDIT_FIELDS
+from personal.cards import reject_card_numbers
+from personal.forms import ForgetsCardNumbersMixin
+from personal.state import PrivacyState
 
 #: Sort keys offered in the list, mapped to their ORDER BY (always unique, so pages are stable).
 ORDER_LIST_SORTS: dict[str, tuple[str, ...]] = {

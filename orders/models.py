@@ -11,15 +11,10 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import (
-    ADDRESS_PERSONAL_FIELDS,
-    ANONYMIZED,
-    Address,
-    PrivacyFields,
-    PrivacyState,
-)
+from customers.models import ADDRESS_PERSONAL_FIELDS, Address
 from customers.payment_methods import PAYMENT_METHOD_VALUES, PaymentMethod
-from customers.validators import reject_card_numbers
+from personal.cards import reject_card_numbers
+from personal.state import ANONYMIZED, PrivacyFields, PrivacyState
 
 
 class OrderStatus(models.TextChoices):

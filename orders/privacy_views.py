@@ -18,7 +18,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from coldstorage.keys import KeyConfigurationError
 from config.permissions import MissingPermission, permission_required, require
-from customers.models import VIEW_PERSONAL_DATA
 from orders.forms import (
     LIST_STATE_PARAM,
     MAX_PRIVACY_SELECTION,
@@ -40,6 +39,7 @@ from orders.selectors import (
     privacy_action_preview,
     privacy_jobs_visible_to,
 )
+from personal.state import VIEW_PERSONAL_DATA
 
 #: The job's source, as shown in the order history and the admin.
 SOURCE = "Bestellübersicht"

@@ -11,7 +11,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from channels.models import Channel
-from customers.models import Address, PrivacyState
+from customers.models import Address
 from customers.search import (
     ADDRESS_LIMIT,
     active_addresses_matching,
@@ -30,6 +30,7 @@ from orders.forms import (
 )
 from orders.models import Order, OrderStatus, PrivacyJob
 from orders.privacy.selection import Selection, SelectionError
+from personal.state import PrivacyState
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,6 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from coldstorage.keys import KeyConfigurationError
 from config.permissions import permission_required, require
-from customers.models import VIEW_PERSONAL_DATA, PrivacyState
-from customers.views import refuse_card_numbers_in_query
 from orders.forms import (
     DEFAULT_ORDER_LIST_SORT,
     ORDER_LIST_PAGE_SIZE,
@@ -56,6 +54,8 @@ from orders.services import (
     order_ship,
     order_update,
 )
+from personal.state import VIEW_PERSONAL_DATA, PrivacyState
+from personal.views import refuse_card_numbers_in_query
 
 #: Columns the list can be sorted by, with their ascending sort key.
 _SORTABLE_COLUMNS = {"number": "number", "date": "date", "total": "total"}

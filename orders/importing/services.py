@@ -18,7 +18,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from channels.models import Channel
-from customers.models import Address, Customer, CustomerEmail, CustomerPhone, PrivacyState
+from customers.models import Address, Customer, CustomerEmail, CustomerPhone
 from orders import history
 from orders.importing.formats import OWN, ImportedOrder, ParsedFile, detect_format, parse
 from orders.importing.reading import read_table
@@ -30,6 +30,7 @@ from orders.models import (
     OrderEvent,
     OrderItem,
 )
+from personal.state import PrivacyState
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,8 @@ status, items, amounts, currency, payment method type, invoice number.
 
 from django.db.models import Case, Value, When
 
-from customers.models import ADDRESS_PERSONAL_FIELDS, ANONYMIZED
+from customers.models import ADDRESS_PERSONAL_FIELDS
+from personal.state import ANONYMIZED
 
 #: An order's own billing and shipping address, but for their countries.
 ORDER_ADDRESS_PERSONAL_FIELDS = tuple(

@@ -36,11 +36,11 @@ from coldstorage.services import (
     cold_statistics_refresh,
     cold_transaction,
 )
-from customers.models import PrivacyState as S
 from orders.models import Order, OrderEvent, PrivacyJob, RestoreFailure
 from orders.privacy import lifecycle
 from orders.privacy.lifecycle import SKIP_REASON, Actor
 from orders.privacy.selection import Selection, SelectionError
+from personal.state import PrivacyState as S
 
 logger = logging.getLogger(__name__)
 

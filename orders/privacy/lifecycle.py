@@ -28,15 +28,7 @@ from coldstorage.services import (
     cold_records_store,
     cold_records_take,
 )
-from customers.models import (
-    ANONYMIZED,
-    Address,
-    Customer,
-    CustomerEmail,
-    CustomerPhone,
-    CustomerSource,
-)
-from customers.models import PrivacyState as S
+from customers.models import Address, Customer, CustomerEmail, CustomerPhone, CustomerSource
 from documents.privacy import put_back_documents, take_documents
 from orders import history
 from orders.history import Actor
@@ -63,6 +55,8 @@ from orders.privacy.fields import (
     order_record_fields,
 )
 from orders.privacy.rows import bulk_write_rows
+from personal.state import ANONYMIZED
+from personal.state import PrivacyState as S
 
 # Not personal data, so not in the cold record; an invoice's buyer is compared with them.
 COUNTRY_FIELDS = ("billing_country", "shipping_country")

@@ -23,10 +23,10 @@ from django.utils import timezone
 from channels.models import AMAZON_FORCED_DAYS, Channel
 from coldstorage import keys
 from customers.models import Address, Customer, CustomerEmail, CustomerPhone, CustomerSource
-from customers.validators import contains_card_number
 from demo.generator import DEMO_CHANNELS, LAYOUT, DemoChannel, DemoGenerator
 from demo.management.commands import seed_demo
 from orders.models import NumberSequence, Order, OrderEvent, OrderStatus
+from personal.cards import contains_card_number
 from tests.test_permissions import ENDPOINTS
 
 pytestmark = pytest.mark.django_db

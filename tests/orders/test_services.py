@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from customers.models import Address, PrivacyState
+from customers.models import Address
 from documents.models import CompanySettings
 from orders.invoicing import issued_invoice, order_invoice_totals
 from orders.models import (
@@ -24,6 +24,7 @@ from orders.services import (
     order_ship,
     order_update,
 )
+from personal.state import PrivacyState
 from tests.factories import OrderFactory, OrderItemFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("company")]

@@ -10,9 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from customers.models import ANONYMIZED, PrivacyState
 from documents.models import CompanySettings
 from orders.models import ORDER_ADDRESS_FIELDS, Order, OrderEvent, OrderStatus
+from personal.state import ANONYMIZED, PrivacyState
 from tests.factories import (
     AddressFactory,
     ChannelFactory,

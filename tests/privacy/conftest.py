@@ -79,8 +79,8 @@ def assert_invariants(original: dict[int, tuple], *, settled: bool = True) -> No
     (written before the main database committed); no data may be lost even then."""
     from coldstorage.models import ColdRecord
     from coldstorage.services import cold_records_load
-    from customers.models import PrivacyState as S
     from orders.privacy.fields import ADDRESS_FIELDS, ORDER_FIELDS, order_record_fields
+    from personal.state import PrivacyState as S
 
     current = personal_snapshot(original)
     cold = {

@@ -13,11 +13,11 @@ from django.urls import reverse
 
 from coldstorage.models import ColdRecord
 from coldstorage.services import cold_records_load, cold_records_store
-from customers.models import ANONYMIZED, PrivacyState
 from orders.invoicing import issued_invoice
 from orders.models import ORDER_ADDRESS_FIELDS, Invoice, Order, purge_date_for
 from orders.privacy.fields import ADDRESS_FIELDS
 from orders.services import order_create_invoice
+from personal.state import ANONYMIZED, PrivacyState
 from tests.factories import AddressFactory, CustomerFactory, OrderFactory, OrderItemFactory
 from tests.privacy.conftest import BOTH, anonymize, fresh, restore
 

@@ -6,9 +6,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from customers.models import Address, Customer, CustomerEmail, PrivacyState
+from customers.models import Address, Customer, CustomerEmail
 from orders.models import Order, OrderMessage
 from orders.privacy.fields import ADDRESS_FIELDS, CUSTOMER_FIELDS, MESSAGE_FIELDS, ORDER_FIELDS
+from personal.state import PrivacyState
 from tests.factories import ChannelFactory
 from tests.privacy.conftest import BOTH, anonymize, restore
 
