@@ -5,8 +5,15 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import Address, Customer, CustomerEmail, CustomerPhone, CustomerSource
-from customers.services import CustomerLockedError, customer_edit_refusal, customer_lock_for_edit
+from customers.models import (
+    Address,
+    Customer,
+    CustomerEmail,
+    CustomerLockedError,
+    CustomerPhone,
+    CustomerSource,
+)
+from customers.services import customer_edit_refusal, customer_lock_for_edit
 from customers.validators import validate_extra_fields
 from personal.admin import PRIVACY_FIELDS, LockedParentInline, PersonalDataAdmin
 from personal.forms import ForgetsCardNumbersMixin

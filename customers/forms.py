@@ -8,7 +8,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import (
-    ADDRESS_PERSONAL_FIELDS,
+    ADDRESS_FIELDS,
     Address,
     Customer,
     CustomerEmail,
@@ -190,10 +190,10 @@ class CustomerPhoneForm(ForgetsCardNumbersMixin, forms.ModelForm):
         fields = ["number"]
 
 
-class AddressForm(ForgetsCardNumbersMixin, forms.ModelForm):
+class AddressBookEntryForm(ForgetsCardNumbersMixin, forms.ModelForm):
     class Meta:
         model = Address
-        fields = [*ADDRESS_PERSONAL_FIELDS, "country"]
+        fields = ADDRESS_FIELDS
         widgets = {"country": forms.TextInput(attrs={"size": 2, "maxlength": 2})}
 
     def clean_country(self) -> str:
@@ -211,7 +211,7 @@ PhoneFormSet = forms.inlineformset_factory(
 )
 # Orders point at their addresses, so addresses are added and changed, never deleted here.
 AddressFormSet = forms.inlineformset_factory(
-    Customer, Address, form=AddressForm, extra=1, can_delete=False
+    Customer, Address, form=AddressBookEntryForm, extra=1, can_delete=False
 )
 
 

@@ -11,6 +11,31 @@ from personal.cards import reject_card_numbers, reject_card_numbers_in_json
 from personal.state import ANONYMIZED, PrivacyFields, PrivacyState
 
 
+class CustomerLockedError(Exception):
+    """Editing was refused because a piece of the customer's data is anonymized (SPEC 6)."""
+
+    def __init__(self, customer: "Customer", *, reason: str):
+        self.customer_number = customer.number
+        self.reason = reason
+        if reason == PrivacyState.RESTORING:
+            message = _(
+                "Kunde %(number)s: Die Kundendaten werden gerade wiederhergestellt. "
+                "Bearbeiten ist erst danach möglich."
+            )
+        elif reason == "address":
+            message = _(
+                "Kunde %(number)s kann nicht bearbeitet werden, weil mindestens eine Adresse "
+                "anonymisiert ist. Stellen Sie zuerst die zugehörigen Bestellungen wieder her."
+            )
+        else:
+            message = _(
+                "Kunde %(number)s ist anonymisiert und kann nicht bearbeitet werden. "
+                "Stellen Sie zuerst die Kundendaten wieder her."
+            )
+        self.message = message % {"number": customer.number}
+        super().__init__(self.message)
+
+
 class Customer(PrivacyFields):
     number = models.PositiveBigIntegerField(_("Kundennummer"), unique=True)
     first_name = models.CharField(
@@ -156,6 +181,9 @@ ADDRESS_PERSONAL_FIELDS = (
     "city",
     "state",
 )
+#: An address's fields: the personal ones and the country. An order's own billing and shipping
+#: address have the same, as columns of the order row.
+ADDRESS_FIELDS = (*ADDRESS_PERSONAL_FIELDS, "country")
 
 
 class Address(PrivacyFields):

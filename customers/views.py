@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from config.permissions import permission_required, require
 from customers.forms import AddressFormSet, CustomerForm, EmailFormSet, PhoneFormSet, row_edits
-from customers.models import Customer
+from customers.models import Customer, CustomerLockedError
 from customers.selectors import (
     customer_locking_orders,
     customer_orders,
@@ -23,7 +23,6 @@ from customers.selectors import (
 from customers.services import (
     CUSTOMER_EDITABLE_FIELDS,
     CustomerChangedError,
-    CustomerLockedError,
     customer_edit_refusal,
     customer_update,
 )

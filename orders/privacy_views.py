@@ -20,7 +20,6 @@ from coldstorage.keys import KeyConfigurationError
 from config.permissions import MissingPermission, permission_required, require
 from orders.forms import (
     LIST_STATE_PARAM,
-    MAX_PRIVACY_SELECTION,
     OrderFilterForm,
     PrivacyIdsForm,
     PrivacyRangeForm,
@@ -29,7 +28,7 @@ from orders.forms import (
 )
 from orders.models import PrivacyJob
 from orders.privacy.jobs import privacy_job_anonymize, privacy_job_restore
-from orders.privacy.selection import Selection, SelectionError
+from orders.privacy.selection import MAX_PRIVACY_SELECTION, Selection, SelectionError
 from orders.privacy.summary import summary_items
 from orders.selectors import (
     job_kind_permission,

@@ -22,15 +22,25 @@ from customers.search import (
     search_text,
     searches_personal_data,
 )
-from orders.forms import (
-    DEFAULT_ORDER_LIST_SORT,
-    MAX_PRIVACY_SELECTION,
-    ORDER_LIST_PAGE_SIZE,
-    ORDER_LIST_SORTS,
-)
 from orders.models import Order, OrderStatus, PrivacyJob
-from orders.privacy.selection import Selection, SelectionError
+from orders.privacy.selection import MAX_PRIVACY_SELECTION, Selection, SelectionError
 from personal.state import PrivacyState
+
+#: Sort keys offered in the list, mapped to their ORDER BY (always unique, so pages are stable).
+ORDER_LIST_SORTS: dict[str, tuple[str, ...]] = {
+    "number": ("number",),
+    "-number": ("-number",),
+    "date": ("order_date", "id"),
+    "-date": ("-order_date", "-id"),
+    "total": ("total", "id"),
+    "-total": ("-total", "-id"),
+}
+DEFAULT_ORDER_LIST_SORT = "-date"
+#: Deep offsets get slow on a million rows; nobody pages this far instead of filtering.
+MAX_ORDER_LIST_PAGE = 2000
+#: Rows per page the list offers, and the default.
+ORDER_LIST_PAGE_SIZES = (25, 50, 100, 200)
+ORDER_LIST_PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)

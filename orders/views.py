@@ -19,9 +19,6 @@ from django_htmx.http import HttpResponseClientRefresh
 from coldstorage.keys import KeyConfigurationError
 from config.permissions import permission_required, require
 from orders.forms import (
-    DEFAULT_ORDER_LIST_SORT,
-    ORDER_LIST_PAGE_SIZE,
-    ORDER_LIST_PAGE_SIZES,
     OrderAddressForm,
     OrderEditForm,
     OrderFilterForm,
@@ -42,6 +39,9 @@ from orders.models import (
 from orders.privacy.jobs import privacy_job_anonymize, privacy_job_restore, privacy_job_run
 from orders.privacy.selection import Selection
 from orders.selectors import (
+    DEFAULT_ORDER_LIST_SORT,
+    ORDER_LIST_PAGE_SIZE,
+    ORDER_LIST_PAGE_SIZES,
     order_list_filter_count,
     order_list_page,
     orders_matching,

@@ -28,7 +28,6 @@ ORDER_FIELDS = (
 ORDER_RECORD_LAYOUTS = {1: ORDER_FIELDS}
 ORDER_RECORD_LAYOUT = 1
 MESSAGE_FIELDS = ("subject", "body")
-ADDRESS_FIELDS = ADDRESS_PERSONAL_FIELDS
 CUSTOMER_TEXT_FIELDS = ("first_name", "last_name", "company", "vat_id", "psp_token")
 # Dates and structured values are emptied rather than overwritten with the placeholder.
 CUSTOMER_EMPTIED_FIELDS = {"birth_date": None, "extra_fields": {}}
@@ -51,7 +50,7 @@ def placeholder_for(value: str) -> str:
 
 ORDER_PLACEHOLDERS = placeholders(ORDER_FIELDS)
 MESSAGE_PLACEHOLDERS = placeholders(MESSAGE_FIELDS)
-ADDRESS_PLACEHOLDERS = placeholders(ADDRESS_FIELDS)
+ADDRESS_PLACEHOLDERS = placeholders(ADDRESS_PERSONAL_FIELDS)
 CUSTOMER_PLACEHOLDERS = {**placeholders(CUSTOMER_TEXT_FIELDS), **CUSTOMER_EMPTIED_FIELDS}
 
 

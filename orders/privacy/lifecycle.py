@@ -28,7 +28,14 @@ from coldstorage.services import (
     cold_records_store,
     cold_records_take,
 )
-from customers.models import Address, Customer, CustomerEmail, CustomerPhone, CustomerSource
+from customers.models import (
+    ADDRESS_PERSONAL_FIELDS,
+    Address,
+    Customer,
+    CustomerEmail,
+    CustomerPhone,
+    CustomerSource,
+)
 from documents.privacy import put_back_documents, take_documents
 from orders import history
 from orders.history import Actor
@@ -42,7 +49,6 @@ from orders.models import (
     purge_date_for,
 )
 from orders.privacy.fields import (
-    ADDRESS_FIELDS,
     ADDRESS_PLACEHOLDERS,
     CUSTOMER_FIELDS,
     CUSTOMER_PLACEHOLDERS,
@@ -220,9 +226,9 @@ def anonymize_chunk(
             )
         )
         address_payloads = {
-            row[0]: {"f": dict(zip(ADDRESS_FIELDS, row[1:], strict=True))}
+            row[0]: {"f": dict(zip(ADDRESS_PERSONAL_FIELDS, row[1:], strict=True))}
             for row in Address.objects.filter(pk__in_ids=candidates - busy_addresses).values_list(
-                "pk", *ADDRESS_FIELDS
+                "pk", *ADDRESS_PERSONAL_FIELDS
             )
         }
         customer_payloads = _customer_payloads(done_customers)
@@ -429,9 +435,9 @@ def restore_chunk(
         put_back_documents(good_ids, order_payloads)
         bulk_write_rows(
             Address,
-            ADDRESS_FIELDS,
+            ADDRESS_PERSONAL_FIELDS,
             [
-                (pk, *(address_payloads[pk]["f"][f] for f in ADDRESS_FIELDS))
+                (pk, *(address_payloads[pk]["f"][f] for f in ADDRESS_PERSONAL_FIELDS))
                 for pk in addresses_to_restore
             ],
             constants=cleared,
@@ -512,13 +518,15 @@ def _restored_order_values(
         return values
     entries = {pk: payload["f"] for pk, payload in address_payloads.items()}
     wanted = {rows[pk][i] for pk in legacy for i in (3, 4)} - set(entries) - {None}
-    for pk, *fields in Address.objects.filter(pk__in_ids=wanted).values_list("pk", *ADDRESS_FIELDS):
-        entries[pk] = dict(zip(ADDRESS_FIELDS, fields, strict=True))
+    for pk, *fields in Address.objects.filter(pk__in_ids=wanted).values_list(
+        "pk", *ADDRESS_PERSONAL_FIELDS
+    ):
+        entries[pk] = dict(zip(ADDRESS_PERSONAL_FIELDS, fields, strict=True))
     for pk in legacy:
         fields = dict(values[pk])
         for role, entry_id in (("billing", rows[pk][3]), ("shipping", rows[pk][4])):
             entry = entries.get(entry_id, {})
-            for name in ADDRESS_FIELDS:
+            for name in ADDRESS_PERSONAL_FIELDS:
                 fields[f"{role}_{name}"] = entry.get(name, "")
         values[pk] = fields
     return values
