@@ -18,6 +18,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from coldstorage.services import cold_keyring
 from documents.models import CompanySettings
 from notifications.models import (
     MailState,
@@ -152,8 +153,6 @@ def smtp_server_save(
 def smtp_passwords_reseal() -> int:
     """Seals every stored SMTP password under the key ring's current key (after a key rotation,
     before an old key is removed); returns how many were sealed anew."""
-    from coldstorage.services import cold_keyring
-
     current = cold_keyring().current_id
     count = 0
     for server in SmtpServer.objects.filter(password_ciphertext__isnull=False).exclude(

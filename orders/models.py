@@ -645,3 +645,11 @@ def purge_date_for(anonymized_at: datetime.datetime) -> datetime.date:
     """Kept 10 years and to the end of that calendar year: 1 January of (year + 11)."""
     local = timezone.localtime(anonymized_at)
     return datetime.date(local.year + 11, 1, 1)
+
+
+def restorable_until_for(purge_on: datetime.date | None) -> datetime.date | None:
+    """The last day a restore is possible (and personal data is kept): the day before the purge
+    date. None without one."""
+    if purge_on is None:
+        return None
+    return purge_on - datetime.timedelta(days=1)

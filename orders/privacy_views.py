@@ -43,18 +43,16 @@ from personal.state import VIEW_PERSONAL_DATA
 #: The job's source, as shown in the order history and the admin.
 SOURCE = "Bestellübersicht"
 
-_PERMISSIONS = {
-    "anonymize": "orders.anonymize_order",
-    "restore": "orders.restore_order",
-}
+#: The list's privacy actions: the job kinds a user starts from the dialog.
+_ACTIONS = (PrivacyJob.Kind.ANONYMIZE, PrivacyJob.Kind.RESTORE)
 #: Jobs shown per page of "Vorgänge".
 JOBS_PER_PAGE = 50
 
 
 def _check_permission(request: HttpRequest, action: str) -> None:
-    if action not in _PERMISSIONS:
+    if action not in _ACTIONS:
         raise Http404
-    require(request.user, _PERMISSIONS[action])
+    require(request.user, job_kind_permission(action))
 
 
 def _get_job_for_user(request: HttpRequest, pk: int) -> PrivacyJob:

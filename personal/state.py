@@ -36,7 +36,3 @@ class PrivacyFields(models.Model):
     @property
     def is_anonymized(self) -> bool:
         return self.privacy_state != PrivacyState.ACTIVE
-
-    @property
-    def is_restorable(self) -> bool:
-        return self.privacy_state == PrivacyState.ANONYMIZED

@@ -47,6 +47,7 @@ from orders.models import (
     OrderMessage,
     RestoreFailure,
     purge_date_for,
+    restorable_until_for,
 )
 from orders.privacy.fields import (
     ADDRESS_PLACEHOLDERS,
@@ -61,6 +62,7 @@ from orders.privacy.fields import (
     order_record_fields,
 )
 from orders.privacy.rows import bulk_write_rows
+from orders.privacy.skips import skipped_by_reason
 from personal.state import ANONYMIZED
 from personal.state import PrivacyState as S
 
@@ -70,14 +72,6 @@ COUNTRY_FIELDS = ("billing_country", "shipping_country")
 logger = logging.getLogger(__name__)
 
 NOT_ANONYMIZED = (S.ACTIVE, S.RESTORING)
-
-# Why an order was left alone, as counted in a job's summary.
-SKIP_REASON = {
-    S.ANONYMIZED: "already_anonymized",
-    S.RESTORING: "restoring",
-    S.PURGED: "purged",
-    S.ACTIVE: "not_anonymized",
-}
 
 
 @dataclass
@@ -161,9 +155,9 @@ def anonymize_chunk(
         )
         _lock_stray_customers(rows, locked)
         active = [row for row in rows if row[1] == S.ACTIVE]
-        for row in rows:
-            if row[1] != S.ACTIVE:
-                result.counts["skipped_" + SKIP_REASON[row[1]]] += 1
+        skipped = skipped_by_reason(action="anonymize", by_state=Counter(row[1] for row in rows))
+        for reason, count in skipped.items():
+            result.counts["skipped_" + reason] += count
         if not active:
             return result
         active_ids = [row[0] for row in active]
@@ -284,7 +278,7 @@ def record_events(orders, *, kind: str, now: datetime.datetime, actor: Actor, pu
     """One history event per order (a queryset or ids), in one statement; no personal data."""
     params = history.privacy(
         job_id=actor.job_id,
-        restorable_until=purge_on - datetime.timedelta(days=1) if purge_on else None,
+        restorable_until=restorable_until_for(purge_on),
     )
     return history.record_for_orders(orders, kind, actor=actor, params=params, created_at=now)
 
@@ -625,7 +619,11 @@ def purge_pieces(*, today: datetime.date, chunk_size: int) -> Counter:
     """Purges anonymized addresses and customers whose purge date has come. Commits per chunk;
     call outside a transaction."""
     counts = Counter()
-    for kind, model in ((ColdRecord.Kind.ADDRESS, Address), (ColdRecord.Kind.CUSTOMER, Customer)):
+    pieces = (
+        (ColdRecord.Kind.ADDRESS, Address, "addresses_purged"),
+        (ColdRecord.Kind.CUSTOMER, Customer, "customers_purged"),
+    )
+    for kind, model, key in pieces:
         while True:
             with transaction.atomic():
                 ids = list(
@@ -640,7 +638,7 @@ def purge_pieces(*, today: datetime.date, chunk_size: int) -> Counter:
                 transaction.on_commit(
                     lambda kind=kind, ids=ids: cold_records_delete(kind=kind, ids=ids)
                 )
-            counts[f"{kind}s_purged"] += len(ids)
+            counts[key] += len(ids)
     return counts
 
 
