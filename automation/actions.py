@@ -18,8 +18,14 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from automation.models import Rule, Trigger
+from notifications.models import NotificationText
+from notifications.services import queue_mails
 from orders.history import Actor
-from orders.models import OrderStatus
+from orders.models import Order, OrderStatus
+from orders.privacy.jobs import privacy_job_anonymize
+from orders.privacy.selection import Selection
+from orders.services import orders_set_status
+from personal.state import PrivacyState
 
 
 class ActionError(ValueError):
@@ -59,16 +65,11 @@ def actions_for(trigger: str) -> list[ActionKind]:
 
 def _anonymize(rule: Rule, params: dict, order_ids: list[int]) -> Outcome:
     # The privacy engine's own job: the one implementation of anonymizing (STYLE 3).
-    from orders.privacy.jobs import privacy_job_anonymize
-    from orders.privacy.selection import Selection
-
     job = privacy_job_anonymize(selection=Selection.of_ids(order_ids), source=rule.actor_label)
     return Outcome(code="anonymize", job_id=job.pk)
 
 
 def _set_status(rule: Rule, params: dict, order_ids: list[int]) -> Outcome:
-    from orders.services import orders_set_status
-
     orders_set_status(
         order_ids=order_ids, status=params["status"], actor=Actor.system(rule.actor_label)
     )
@@ -108,10 +109,6 @@ def _mail(recipient: str):
     (each firing is once per event anyway)."""
 
     def run(rule: Rule, params: dict, order_ids: list[int]) -> Outcome:
-        from notifications.models import NotificationText
-        from notifications.services import queue_mails
-        from orders.models import Order, PrivacyState
-
         text = NotificationText.objects.filter(pk=params.get("text")).first()
         if text is None:
             raise ActionError(gettext("Den Benachrichtigungstext gibt es nicht mehr."))
@@ -141,8 +138,6 @@ def _mail(recipient: str):
 
 
 def _clean_text(params: dict) -> dict:
-    from notifications.models import NotificationText
-
     text = str(params.get("text") or "").strip()
     if not text.isdigit() or not NotificationText.objects.filter(pk=int(text)).exists():
         raise ActionError(gettext("Bitte den Benachrichtigungstext wählen, der gesendet wird."))

@@ -13,8 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from automation.models import Condition, Match, Rule
-from customers.models import PrivacyState
+from channels.models import Channel
 from orders.models import Order, OrderStatus
+from personal.state import PrivacyState
 
 K = Condition.Kind
 Op = Condition.Operator
@@ -46,8 +47,6 @@ def clean_value(kind: str, operator: str, value: str) -> str:
         raise ConditionError(_("Dieser Vergleich passt nicht zur Bedingung."))
     value = (value or "").strip()
     if kind == K.CHANNEL:
-        from channels.models import Channel
-
         if (
             not value.isdigit()
             or len(value) > 18

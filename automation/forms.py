@@ -12,9 +12,10 @@ from django.utils.translation import gettext_lazy as _
 from automation.actions import ACTIONS, ActionError, actions_for
 from automation.conditions import OPERATORS, ConditionError, clean_value
 from automation.models import Condition, Rule, Trigger
-from customers.forms import ForgetsCardNumbersMixin
+from channels.models import Channel
 from notifications.models import NotificationText
 from orders.models import OrderStatus
+from personal.forms import ForgetsCardNumbersMixin
 
 WEEKDAYS = [
     (0, _("Mo")),
@@ -102,8 +103,6 @@ class ConditionRow(forms.Form):
                 (op.value, op.label) for op in OPERATORS[Condition.Kind(kind)]
             ]
         if kind == Condition.Kind.CHANNEL:
-            from channels.models import Channel
-
             self.fields["value"].widget = forms.Select(
                 choices=[(str(pk), name) for pk, name in Channel.objects.values_list("pk", "name")]
             )

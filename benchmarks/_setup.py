@@ -45,9 +45,9 @@ def prepare(orders: int) -> None:
     from django.core.management import call_command
 
     from coldstorage import keys
-    from customers.models import PrivacyState
     from orders.models import Order
     from orders.privacy.jobs import privacy_job_restore, privacy_job_run
+    from personal.state import PrivacyState
 
     key_file = Path(settings.COLDSTORAGE_KEY_FILE)
     if not settings.COLDSTORAGE_KEYS and not key_file.exists():

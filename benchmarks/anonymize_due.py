@@ -39,8 +39,8 @@ def main() -> None:
     from django.utils import timezone
 
     from channels.models import Channel
-    from customers.models import PrivacyState
     from orders.models import Order, PrivacyJob
+    from personal.state import PrivacyState
 
     prepare(args.orders)
     # Restores set restored_at, which restarts the policy clock: the seeded state has none.

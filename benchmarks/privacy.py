@@ -72,9 +72,10 @@ def naive_anonymize(order_ids: list[int]) -> float:
     from coldstorage import crypto
     from coldstorage.models import ColdRecord
     from coldstorage.services import cold_keyring
-    from customers.models import ANONYMIZED, PrivacyState
+    from customers.models import ADDRESS_PERSONAL_FIELDS
     from orders.models import Order, purge_date_for
-    from orders.privacy.fields import ADDRESS_FIELDS, CUSTOMER_TEXT_FIELDS, ORDER_FIELDS
+    from orders.privacy.fields import CUSTOMER_TEXT_FIELDS, ORDER_FIELDS
+    from personal.state import ANONYMIZED, PrivacyState
 
     ring = cold_keyring()
 
@@ -115,10 +116,10 @@ def naive_anonymize(order_ids: list[int]) -> float:
                         store(
                             "address",
                             address.pk,
-                            {f: getattr(address, f) for f in ADDRESS_FIELDS},
+                            {f: getattr(address, f) for f in ADDRESS_PERSONAL_FIELDS},
                             now,
                         )
-                        for field in ADDRESS_FIELDS:
+                        for field in ADDRESS_PERSONAL_FIELDS:
                             setattr(address, field, ANONYMIZED)
                         address.privacy_state = PrivacyState.ANONYMIZED
                         address.save()

@@ -8,8 +8,8 @@ from django.utils.translation import ngettext
 
 from channels.forms import FORCED_POLICY_REASON
 from channels.models import AMAZON_FORCED_DAYS, AMAZON_FORCED_MESSAGE, Channel
-from customers.admin import CardSafeSearchMixin
-from customers.forms import ForgetsCardNumbersMixin
+from personal.admin import CardSafeSearchMixin
+from personal.forms import ForgetsCardNumbersMixin
 
 
 class ChannelAdminForm(ForgetsCardNumbersMixin, forms.ModelForm):

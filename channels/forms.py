@@ -11,7 +11,7 @@ from channels.models import (
     POLICY_DAYS_MESSAGE,
     Channel,
 )
-from customers.forms import ForgetsCardNumbersMixin
+from personal.forms import ForgetsCardNumbersMixin
 
 FORCED_POLICY_REASON = _(
     "Amazon verlangt die Anonymisierung nach 40 Tagen (Datenschutzregeln des Marktplatzes)"

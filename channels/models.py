@@ -9,7 +9,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from customers.validators import reject_card_numbers
+from personal.cards import reject_card_numbers
 
 AMAZON_FORCED_DAYS = 40
 # The longest policy: ten years. Beyond it the legal retention has run out anyway, and huge values

@@ -14,9 +14,13 @@ from django.views.decorators.http import require_POST
 
 from channels.forms import FORCED_POLICY_REASON, ZERO_DAYS_WARNING, ChannelForm
 from channels.models import Channel
-from channels.selectors import ChannelPolicyStatus, channel_policy_status, policy_next_run
 from coldstorage.keys import KeyConfigurationError
 from config.permissions import permission_required
+from orders.privacy.channel_policy import (
+    ChannelPolicyStatus,
+    channel_policy_status,
+    policy_next_run,
+)
 from orders.privacy.jobs import privacy_job_anonymize_due
 
 logger = logging.getLogger(__name__)

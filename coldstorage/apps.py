@@ -7,4 +7,4 @@ class ColdstorageConfig(AppConfig):
     verbose_name = _("Cold Storage")
 
     def ready(self) -> None:
-        import config.lookups  # noqa: F401  (registers the __in_ids lookup)
+        import config.lookups  # noqa: F401  (registers the __in_ids lookup for every app)

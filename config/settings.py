@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "documents",
     "notifications",
     "privacyoffice",
+    "demo",
     "axes",
 ]
 
@@ -292,7 +293,7 @@ SECURE_CSP = {
 # header alone does not preload. Set SECURE_HSTS_PRELOAD=true when you submit it.
 SILENCED_SYSTEM_CHECKS += ["security.W021"]
 
-# The list's privacy actions accept up to orders.forms.MAX_PRIVACY_SELECTION (200,000) ticked ids,
+# The list's privacy actions accept up to orders.privacy.selection.MAX_PRIVACY_SELECTION (200,000) ticked ids,
 # each a form field: the limits leave room for them, so that more ids get the product's own
 # message instead of a bare 400 (tests/test_hostile_input.py holds the two together).
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 201_000

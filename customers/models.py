@@ -1,4 +1,4 @@
-"""Customers, their addresses and contact data, and the privacy state they share with orders."""
+"""Customers, their addresses and contact data."""
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -6,47 +6,34 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from customers.payment_methods import PAYMENT_METHOD_VALUES, PaymentMethod
-from customers.validators import (
-    reject_card_numbers,
-    reject_card_numbers_in_json,
-    validate_extra_fields,
-)
-
-#: What personal data is replaced with in the main database once it sits in cold storage.
-ANONYMIZED = "[Anonymisiert]"
-#: Reading names, addresses, e-mail addresses, phones (of customers and of orders) needs this.
-VIEW_PERSONAL_DATA = "customers.view_personal_data"
+from customers.validators import validate_extra_fields
+from personal.cards import reject_card_numbers, reject_card_numbers_in_json
+from personal.state import ANONYMIZED, PrivacyFields, PrivacyState
 
 
-class PrivacyState(models.TextChoices):
-    ACTIVE = "active", _("aktiv")
-    ANONYMIZED = "anonymized", _("anonymisiert")
-    RESTORING = "restoring", _("Wiederherstellung läuft")
-    PURGED = "purged", _("endgültig gelöscht")
+class CustomerLockedError(Exception):
+    """Editing was refused because a piece of the customer's data is anonymized (SPEC 6)."""
 
-
-class PrivacyFields(models.Model):
-    """State shared by everything that can be anonymized (orders, addresses, customers)."""
-
-    privacy_state = models.CharField(
-        _("Datenschutzstatus"),
-        max_length=12,
-        choices=PrivacyState.choices,
-        default=PrivacyState.ACTIVE,
-    )
-    anonymized_at = models.DateTimeField(_("anonymisiert am"), null=True, blank=True)
-    purge_on = models.DateField(_("endgültige Löschung am"), null=True, blank=True)
-
-    class Meta:
-        abstract = True
-
-    @property
-    def is_anonymized(self) -> bool:
-        return self.privacy_state != PrivacyState.ACTIVE
-
-    @property
-    def is_restorable(self) -> bool:
-        return self.privacy_state == PrivacyState.ANONYMIZED
+    def __init__(self, customer: "Customer", *, reason: str):
+        self.customer_number = customer.number
+        self.reason = reason
+        if reason == PrivacyState.RESTORING:
+            message = _(
+                "Kunde %(number)s: Die Kundendaten werden gerade wiederhergestellt. "
+                "Bearbeiten ist erst danach möglich."
+            )
+        elif reason == "address":
+            message = _(
+                "Kunde %(number)s kann nicht bearbeitet werden, weil mindestens eine Adresse "
+                "anonymisiert ist. Stellen Sie zuerst die zugehörigen Bestellungen wieder her."
+            )
+        else:
+            message = _(
+                "Kunde %(number)s ist anonymisiert und kann nicht bearbeitet werden. "
+                "Stellen Sie zuerst die Kundendaten wieder her."
+            )
+        self.message = message % {"number": customer.number}
+        super().__init__(self.message)
 
 
 class Customer(PrivacyFields):
@@ -194,6 +181,9 @@ ADDRESS_PERSONAL_FIELDS = (
     "city",
     "state",
 )
+#: An address's fields: the personal ones and the country. An order's own billing and shipping
+#: address have the same, as columns of the order row.
+ADDRESS_FIELDS = (*ADDRESS_PERSONAL_FIELDS, "country")
 
 
 class Address(PrivacyFields):

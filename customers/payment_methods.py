@@ -10,7 +10,7 @@ import re
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from customers.validators import contains_card_number
+from personal.cards import contains_card_number
 
 
 class PaymentMethod(models.TextChoices):

@@ -19,6 +19,9 @@ from django.db.models.expressions import Combinable
 from django.db.models.functions import Concat, Lower
 from django.db.models.sql import Query
 
+from customers.models import Address, CustomerEmail
+from personal.state import PrivacyState
+
 #: The fields of an address (book entry or an order's own) that a search looks through.
 ADDRESS_SEARCH_FIELDS = ("first_name", "last_name", "company", "postcode", "city")
 #: More words than this are ignored: nobody types more to find a person.
@@ -73,8 +76,6 @@ def create_search_indexes_sql(schema_editor) -> list[str]:
     index over search_text() and a prefix index over the lower-cased e-mail addresses. Their
     expressions are compiled by the ORM from the very expressions the search filters on, so that
     PostgreSQL can use them (an expression index serves only its own expression)."""
-    from customers.models import Address, CustomerEmail
-
     address_text = _expression_sql(Address, search_text(), schema_editor)
     email_lower = _expression_sql(CustomerEmail, Lower("email"), schema_editor)
     return [
@@ -100,8 +101,6 @@ def _expression_sql(model, expression, schema_editor) -> str:
 
 def active_addresses_matching(addresses: QuerySet, terms: list[str]) -> QuerySet:
     """The active address-book entries whose text matches every term, newest first."""
-    from customers.models import PrivacyState
-
     return (
         addresses.filter(privacy_state=PrivacyState.ACTIVE)
         .alias(search_text=search_text())
@@ -116,8 +115,6 @@ def active_addresses_matching(addresses: QuerySet, terms: list[str]) -> QuerySet
 
 def customer_ids_with_email(term: str, *, limit: int = EMAIL_CUSTOMER_LIMIT) -> list[int]:
     """Customers with an e-mail address that begins with `term` (lower-cased)."""
-    from customers.models import CustomerEmail, PrivacyState
-
     return list(
         CustomerEmail.objects.alias(email_lower=Lower("email"))
         .filter(email_prefix_condition(term), customer__privacy_state=PrivacyState.ACTIVE)

@@ -9,7 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import Address, Customer, CustomerEmail, CustomerPhone, PrivacyState
+from customers.models import Address, Customer, CustomerEmail, CustomerLockedError, CustomerPhone
+from personal.state import PrivacyState
 
 logger = logging.getLogger(__name__)
 
@@ -24,31 +25,6 @@ CUSTOMER_EDITABLE_FIELDS = (
     "payment_method",
     "psp_token",
 )
-
-
-class CustomerLockedError(Exception):
-    """Editing was refused because a piece of the customer's data is anonymized (SPEC 6)."""
-
-    def __init__(self, customer: Customer, *, reason: str):
-        self.customer_number = customer.number
-        self.reason = reason
-        if reason == PrivacyState.RESTORING:
-            message = _(
-                "Kunde %(number)s: Die Kundendaten werden gerade wiederhergestellt. "
-                "Bearbeiten ist erst danach möglich."
-            )
-        elif reason == "address":
-            message = _(
-                "Kunde %(number)s kann nicht bearbeitet werden, weil mindestens eine Adresse "
-                "anonymisiert ist. Stellen Sie zuerst die zugehörigen Bestellungen wieder her."
-            )
-        else:
-            message = _(
-                "Kunde %(number)s ist anonymisiert und kann nicht bearbeitet werden. "
-                "Stellen Sie zuerst die Kundendaten wieder her."
-            )
-        self.message = message % {"number": customer.number}
-        super().__init__(self.message)
 
 
 class CustomerChangedError(Exception):

@@ -10,7 +10,7 @@ from django_countries.fields import CountryField
 from stdnum import iban as stdnum_iban
 from stdnum.exceptions import ValidationError as StdnumError
 
-from orders.models import Invoice, Order, purge_date_for
+from orders.models import Invoice, Order, purge_date_for, restorable_until_for
 
 #: What an invoice number format may name: the year of issue and the running number.
 NUMBER_FORMAT_FIELDS = {"year", "number"}
@@ -192,5 +192,5 @@ class Document(models.Model):
         end of the tenth calendar year after issue (GoBD), and ten years after anonymization."""
         order = order or self.order
         if order.purge_on is not None:
-            return order.purge_on - datetime.timedelta(days=1), True
-        return purge_date_for(self.issued_at) - datetime.timedelta(days=1), False
+            return restorable_until_for(order.purge_on), True
+        return restorable_until_for(purge_date_for(self.issued_at)), False

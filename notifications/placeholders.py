@@ -13,8 +13,8 @@ from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from customers.models import ANONYMIZED, PrivacyState
 from orders.models import Order
+from personal.state import ANONYMIZED, PrivacyState
 
 #: `{{`, `}}`, or `{…}` without braces or line breaks inside (a name, or something unknown).
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}\n]{0,60})\}")

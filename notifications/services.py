@@ -18,7 +18,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.models import PrivacyState
+from coldstorage.services import cold_keyring
 from documents.models import CompanySettings
 from notifications.models import (
     MailState,
@@ -32,6 +32,7 @@ from notifications.passwords import clear_password, open_password, seal_password
 from notifications.placeholders import order_values, substitute
 from notifications.sending import error_text, send_message
 from orders.models import Order
+from personal.state import PrivacyState
 
 logger = logging.getLogger(__name__)
 
@@ -150,8 +151,6 @@ def smtp_server_save(
 def smtp_passwords_reseal() -> int:
     """Seals every stored SMTP password under the key ring's current key (after a key rotation,
     before an old key is removed); returns how many were sealed anew."""
-    from coldstorage.services import cold_keyring
-
     current = cold_keyring().current_id
     count = 0
     for server in SmtpServer.objects.filter(password_ciphertext__isnull=False).exclude(

@@ -10,7 +10,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from coldstorage.keys import KeyConfigurationError
 from config.permissions import permission_required
-from customers.models import VIEW_PERSONAL_DATA
 from notifications.forms import NotificationTextForm, PreviewForm, SmtpServerForm, TestMailForm
 from notifications.models import NotificationText, SmtpServer
 from notifications.placeholders import PLACEHOLDERS, UnknownPlaceholderError
@@ -25,6 +24,7 @@ from notifications.services import (
     smtp_server_send_test,
 )
 from orders.models import Order
+from personal.state import VIEW_PERSONAL_DATA
 
 # --- Notification texts -----------------------------------------------------------------------
 

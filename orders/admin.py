@@ -16,10 +16,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from coldstorage.keys import KeyConfigurationError
-from customers.admin import PRIVACY_FIELDS, LockedParentInline, PersonalDataAdmin
-from customers.forms import ForgetsCardNumbersMixin
 from orders import history
-from orders.forms import MAX_PRIVACY_SELECTION
 from orders.models import (
     ORDER_ADDRESS_ROLES,
     NumberSequence,
@@ -31,9 +28,11 @@ from orders.models import (
     PrivacyJob,
 )
 from orders.privacy.jobs import privacy_job_anonymize, privacy_job_restore
-from orders.privacy.selection import Selection
+from orders.privacy.selection import MAX_PRIVACY_SELECTION, Selection
 from orders.privacy.summary import summary_items
 from orders.services import order_admin_save
+from personal.admin import PRIVACY_FIELDS, LockedParentInline, PersonalDataAdmin
+from personal.forms import ForgetsCardNumbersMixin
 
 #: The job's "Quelle" for actions started in the support admin.
 ADMIN_SOURCE = "Admin"

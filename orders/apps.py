@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -7,10 +8,6 @@ class OrdersConfig(AppConfig):
     verbose_name = _("Bestellungen")
 
     def ready(self) -> None:
-        from django.db.models.signals import post_migrate
-
-        import config.lookups  # noqa: F401  (registers the __in_ids lookup)
-
         post_migrate.connect(_ensure_schedules, sender=self)
 
 

@@ -30,11 +30,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from channels.models import Channel
-from customers.models import ANONYMIZED, PrivacyState
 from customers.payment_methods import PaymentMethod
 from orders.export_sql import DatabaseRows, csv_cell
 from orders.invoicing import included_tax
 from orders.models import Order, OrderItem, OrderStatus
+from personal.state import ANONYMIZED, PrivacyState
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from django.db import connection as default_connection
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 
-from customers.models import ANONYMIZED, PrivacyState
+from personal.state import ANONYMIZED, PrivacyState
 
 _BLOCK = 64  # SHA-256's block size, in bytes
 

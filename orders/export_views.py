@@ -16,17 +16,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from config.permissions import permission_required
-from customers.models import VIEW_PERSONAL_DATA
 from orders.export import ExportOptions, export_filename, order_export_lines
-from orders.forms import (
-    MAX_PRIVACY_SELECTION,
-    OrderExportForm,
-    OrderFilterForm,
-    PrivacyIdsForm,
-    list_filter_params,
-)
+from orders.forms import OrderExportForm, OrderFilterForm, PrivacyIdsForm, list_filter_params
 from orders.models import Order
+from orders.privacy.selection import MAX_PRIVACY_SELECTION
 from orders.selectors import order_list_filter_count, orders_matching
+from personal.state import VIEW_PERSONAL_DATA
 
 #: Exporting reads the orders: it takes seeing them as well.
 EXPORT_PERMISSIONS = ("orders.view_order", "orders.export_order")

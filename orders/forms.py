@@ -12,34 +12,27 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from channels.models import Channel
-from customers.forms import ForgetsCardNumbersMixin
-from customers.models import Address, PrivacyState
-from customers.validators import reject_card_numbers
-from orders.models import ORDER_ADDRESS_FIELDS, Order, OrderAddress, OrderStatus
+from customers.models import ADDRESS_FIELDS, Address
+from orders.models import Order, OrderAddress, OrderStatus
 from orders.privacy.selection import (
     DATE_FIELDS,
     MAX_ORDER_ID,
+    MAX_PRIVACY_SELECTION,
     Selection,
     SelectionError,
     check_date_in_range,
 )
+from orders.selectors import (
+    DEFAULT_ORDER_LIST_SORT,
+    MAX_ORDER_LIST_PAGE,
+    ORDER_LIST_PAGE_SIZE,
+    ORDER_LIST_PAGE_SIZES,
+    ORDER_LIST_SORTS,
+)
 from orders.services import ORDER_EDIT_FIELDS
-
-#: Sort keys offered in the list, mapped to their ORDER BY (always unique, so pages are stable).
-ORDER_LIST_SORTS: dict[str, tuple[str, ...]] = {
-    "number": ("number",),
-    "-number": ("-number",),
-    "date": ("order_date", "id"),
-    "-date": ("-order_date", "-id"),
-    "total": ("total", "id"),
-    "-total": ("-total", "-id"),
-}
-DEFAULT_ORDER_LIST_SORT = "-date"
-#: Deep offsets get slow on a million rows; nobody pages this far instead of filtering.
-MAX_ORDER_LIST_PAGE = 2000
-#: Rows per page the list offers, and the default.
-ORDER_LIST_PAGE_SIZES = (25, 50, 100, 200)
-ORDER_LIST_PAGE_SIZE = 50
+from personal.cards import reject_card_numbers
+from personal.forms import ForgetsCardNumbersMixin
+from personal.state import PrivacyState
 
 
 def validate_supported_date(day: datetime.date) -> None:
@@ -191,7 +184,7 @@ class OrderAddressForm(ForgetsCardNumbersMixin, forms.ModelForm):
 
     class Meta:
         model = Address
-        fields = ORDER_ADDRESS_FIELDS
+        fields = ADDRESS_FIELDS
 
     def __init__(self, *args, address: OrderAddress, role: str, **kwargs):
         super().__init__(*args, initial=address.as_dict(), prefix=role, **kwargs)
@@ -252,9 +245,6 @@ def disable_fields(*forms_to_lock: forms.BaseForm) -> None:
 
 
 # --- Privacy actions of the list ("Mehr" → Anonymisieren / Wiederherstellen) -----------------
-
-#: More ids than this are not resolved into a job: a date range serves such amounts better.
-MAX_PRIVACY_SELECTION = 200_000
 
 
 class OrderIdsField(forms.Field):

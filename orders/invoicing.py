@@ -14,8 +14,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from customers.models import ADDRESS_FIELDS
 from customers.payment_methods import payment_method_label
-from orders.models import ORDER_ADDRESS_FIELDS, ORDER_ADDRESS_ROLES, Invoice, OrderAddress
+from orders.models import ORDER_ADDRESS_ROLES, Invoice, OrderAddress
 from orders.privacy.fields import placeholder_for
 
 CENT = Decimal("0.01")
@@ -150,7 +151,7 @@ def _columns(order) -> dict[str, str]:
     return {
         f"{role}_{name}": getattr(order, f"{role}_{name}")
         for role in ORDER_ADDRESS_ROLES
-        for name in ORDER_ADDRESS_FIELDS
+        for name in ADDRESS_FIELDS
     }
 
 
@@ -178,7 +179,7 @@ def reduced_buyer(buyer: Mapping | None, order_values: Mapping[str, str]) -> dic
 
 
 def _own_address(order_values: Mapping[str, str], role: str) -> dict:
-    return {name: order_values[f"{role}_{name}"] for name in ORDER_ADDRESS_FIELDS}
+    return {name: order_values[f"{role}_{name}"] for name in ADDRESS_FIELDS}
 
 
 def restored_buyer(anonymized: Mapping, order_values: Mapping[str, str]) -> dict:

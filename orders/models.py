@@ -11,15 +11,10 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import (
-    ADDRESS_PERSONAL_FIELDS,
-    ANONYMIZED,
-    Address,
-    PrivacyFields,
-    PrivacyState,
-)
+from customers.models import ADDRESS_FIELDS, Address
 from customers.payment_methods import PAYMENT_METHOD_VALUES, PaymentMethod
-from customers.validators import reject_card_numbers
+from personal.cards import reject_card_numbers
+from personal.state import ANONYMIZED, PrivacyFields, PrivacyState
 
 
 class OrderStatus(models.TextChoices):
@@ -268,7 +263,7 @@ class Order(PrivacyFields):
             role
             for role in ORDER_ADDRESS_ROLES
             if update_fields is None
-            or any(f"{role}_{name}" in update_fields for name in ORDER_ADDRESS_FIELDS)
+            or any(f"{role}_{name}" in update_fields for name in ADDRESS_FIELDS)
         ]
         if not roles:
             return
@@ -281,7 +276,7 @@ class Order(PrivacyFields):
             return
         stored = (
             Order.objects.filter(pk=self.pk)
-            .values(*(f"{role}_{name}" for role in roles for name in ORDER_ADDRESS_FIELDS))
+            .values(*(f"{role}_{name}" for role in roles for name in ADDRESS_FIELDS))
             .first()
         )
         if stored is None:
@@ -289,7 +284,7 @@ class Order(PrivacyFields):
         for invoice in invoices:
             buyer = dict(invoice.buyer or {})
             for role in roles:
-                printed = {name: stored[f"{role}_{name}"] for name in ORDER_ADDRESS_FIELDS}
+                printed = {name: stored[f"{role}_{name}"] for name in ADDRESS_FIELDS}
                 if role not in buyer and printed != OrderAddress.of(self, role).as_dict():
                     buyer[role] = printed
             if buyer != (invoice.buyer or {}):
@@ -315,8 +310,6 @@ class Order(PrivacyFields):
         return self.billing_address.full_name
 
 
-#: The fields of an order address, in the order of an address-book entry's.
-ORDER_ADDRESS_FIELDS = (*ADDRESS_PERSONAL_FIELDS, "country")
 ORDER_ADDRESS_ROLES = {"billing": _("Rechnungsadresse"), "shipping": _("Lieferadresse")}
 
 
@@ -333,7 +326,7 @@ def _order_address_field(name: str, role_label) -> models.Field:
 
 
 for _role, _role_label in ORDER_ADDRESS_ROLES.items():
-    for _name in ORDER_ADDRESS_FIELDS:
+    for _name in ADDRESS_FIELDS:
         Order.add_to_class(f"{_role}_{_name}", _order_address_field(_name, _role_label))
 del _role, _role_label, _name
 
@@ -355,18 +348,18 @@ class OrderAddress:
 
     @classmethod
     def of(cls, order: "Order", role: str) -> "OrderAddress":
-        return cls(**{name: getattr(order, f"{role}_{name}") for name in ORDER_ADDRESS_FIELDS})
+        return cls(**{name: getattr(order, f"{role}_{name}") for name in ADDRESS_FIELDS})
 
     @classmethod
     def from_entry(cls, entry: Address) -> "OrderAddress":
-        return cls(**{name: getattr(entry, name) for name in ORDER_ADDRESS_FIELDS})
+        return cls(**{name: getattr(entry, name) for name in ADDRESS_FIELDS})
 
     def as_dict(self) -> dict[str, str]:
-        return {name: getattr(self, name) for name in ORDER_ADDRESS_FIELDS}
+        return {name: getattr(self, name) for name in ADDRESS_FIELDS}
 
     def columns(self, role: str) -> dict[str, str]:
         """The values as the order's fields of `role` (for Order(**…) and updates)."""
-        return {f"{role}_{name}": getattr(self, name) for name in ORDER_ADDRESS_FIELDS}
+        return {f"{role}_{name}": getattr(self, name) for name in ADDRESS_FIELDS}
 
     @property
     def full_name(self) -> str:
@@ -687,3 +680,11 @@ def purge_date_for(anonymized_at: datetime.datetime) -> datetime.date:
     """Kept 10 years and to the end of that calendar year: 1 January of (year + 11)."""
     local = timezone.localtime(anonymized_at)
     return datetime.date(local.year + 11, 1, 1)
+
+
+def restorable_until_for(purge_on: datetime.date | None) -> datetime.date | None:
+    """The last day a restore is possible (and personal data is kept): the day before the purge
+    date. None without one."""
+    if purge_on is None:
+        return None
+    return purge_on - datetime.timedelta(days=1)

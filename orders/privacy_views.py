@@ -18,10 +18,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from coldstorage.keys import KeyConfigurationError
 from config.permissions import MissingPermission, permission_required, require
-from customers.models import VIEW_PERSONAL_DATA
 from orders.forms import (
     LIST_STATE_PARAM,
-    MAX_PRIVACY_SELECTION,
     OrderFilterForm,
     PrivacyIdsForm,
     PrivacyRangeForm,
@@ -30,7 +28,7 @@ from orders.forms import (
 )
 from orders.models import PrivacyJob
 from orders.privacy.jobs import privacy_job_anonymize, privacy_job_restore
-from orders.privacy.selection import Selection, SelectionError
+from orders.privacy.selection import MAX_PRIVACY_SELECTION, Selection, SelectionError
 from orders.privacy.summary import summary_items
 from orders.selectors import (
     job_kind_permission,
@@ -40,22 +38,21 @@ from orders.selectors import (
     privacy_action_preview,
     privacy_jobs_visible_to,
 )
+from personal.state import VIEW_PERSONAL_DATA
 
 #: The job's source, as shown in the order history and the admin.
 SOURCE = "Bestellübersicht"
 
-_PERMISSIONS = {
-    "anonymize": "orders.anonymize_order",
-    "restore": "orders.restore_order",
-}
+#: The list's privacy actions: the job kinds a user starts from the dialog.
+_ACTIONS = (PrivacyJob.Kind.ANONYMIZE, PrivacyJob.Kind.RESTORE)
 #: Jobs shown per page of "Vorgänge".
 JOBS_PER_PAGE = 50
 
 
 def _check_permission(request: HttpRequest, action: str) -> None:
-    if action not in _PERMISSIONS:
+    if action not in _ACTIONS:
         raise Http404
-    require(request.user, _PERMISSIONS[action])
+    require(request.user, job_kind_permission(action))
 
 
 def _get_job_for_user(request: HttpRequest, pk: int) -> PrivacyJob:

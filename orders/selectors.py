@@ -11,7 +11,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from channels.models import Channel
-from customers.models import Address, PrivacyState
+from customers.models import Address
 from customers.search import (
     ADDRESS_LIMIT,
     active_addresses_matching,
@@ -22,14 +22,26 @@ from customers.search import (
     search_text,
     searches_personal_data,
 )
-from orders.forms import (
-    DEFAULT_ORDER_LIST_SORT,
-    MAX_PRIVACY_SELECTION,
-    ORDER_LIST_PAGE_SIZE,
-    ORDER_LIST_SORTS,
-)
 from orders.models import Order, OrderStatus, PrivacyJob
-from orders.privacy.selection import Selection, SelectionError
+from orders.privacy.selection import MAX_PRIVACY_SELECTION, Selection, SelectionError
+from orders.privacy.skips import restorable, skipped_by_reason
+from personal.state import PrivacyState
+
+#: Sort keys offered in the list, mapped to their ORDER BY (always unique, so pages are stable).
+ORDER_LIST_SORTS: dict[str, tuple[str, ...]] = {
+    "number": ("number",),
+    "-number": ("-number",),
+    "date": ("order_date", "id"),
+    "-date": ("-order_date", "-id"),
+    "total": ("total", "id"),
+    "-total": ("-total", "-id"),
+}
+DEFAULT_ORDER_LIST_SORT = "-date"
+#: Deep offsets get slow on a million rows; nobody pages this far instead of filtering.
+MAX_ORDER_LIST_PAGE = 2000
+#: Rows per page the list offers, and the default.
+ORDER_LIST_PAGE_SIZES = (25, 50, 100, 200)
+ORDER_LIST_PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
@@ -218,52 +230,25 @@ class PrivacyPreview:
         return sum(self.skipped.values())
 
 
-def _selected_orders(selection: Selection) -> QuerySet[Order]:
-    if selection.ids is not None:
-        # One array parameter instead of up to MAX_PRIVACY_SELECTION placeholders.
-        return Order.objects.filter(pk__in_ids=selection.ids)
-    return selection.filter(Order.objects.all())
-
-
 def privacy_action_preview(
     *, action: str, selection: Selection, today: datetime.date | None = None
 ) -> PrivacyPreview:
-    """Counts, in one query, the orders `action` ("anonymize" or "restore") would touch and skip.
-
-    Mirrors the jobs: anonymize touches active orders; restore touches anonymized orders whose
-    purge date has not come (the daily purge may not have run yet on the others).
-    """
+    """Counts, in one query, the orders `action` ("anonymize" or "restore") would touch and skip,
+    by the jobs' own rules (orders.privacy.skips)."""
     today = today or timezone.localdate()
-    counts = _selected_orders(selection).aggregate(
-        active=Count("pk", filter=Q(privacy_state=PrivacyState.ACTIVE)),
-        restorable=Count("pk", filter=Q(privacy_state=PrivacyState.ANONYMIZED, purge_on__gt=today)),
-        past_purge=Count(
-            "pk",
-            filter=Q(privacy_state=PrivacyState.ANONYMIZED)
-            & (Q(purge_on__lte=today) | Q(purge_on__isnull=True)),
-        ),
-        restoring=Count("pk", filter=Q(privacy_state=PrivacyState.RESTORING)),
-        purged=Count("pk", filter=Q(privacy_state=PrivacyState.PURGED)),
+    counts = selection.filter(Order.objects.all()).aggregate(
+        restorable=Count("pk", filter=restorable(today)),
+        **{state: Count("pk", filter=Q(privacy_state=state)) for state in PrivacyState.values},
     )
+    restorable_count = counts.pop("restorable")
     if action == "anonymize":
-        affected = counts["active"]
-        skipped = {
-            "already_anonymized": counts["restorable"] + counts["past_purge"],
-            "restoring": counts["restoring"],
-            "purged": counts["purged"],
-        }
+        affected = counts[PrivacyState.ACTIVE]
+        skipped = skipped_by_reason(action=action, by_state=counts)
     else:
-        affected = counts["restorable"]
-        skipped = {
-            "not_anonymized": counts["active"],
-            "restoring": counts["restoring"],
-            "purged": counts["purged"] + counts["past_purge"],
-        }
-    return PrivacyPreview(
-        action=action,
-        affected=affected,
-        skipped={reason: count for reason, count in skipped.items() if count},
-    )
+        affected = restorable_count
+        past_purge = counts[PrivacyState.ANONYMIZED] - restorable_count
+        skipped = skipped_by_reason(action=action, by_state=counts, past_purge=past_purge)
+    return PrivacyPreview(action=action, affected=affected, skipped=skipped)
 
 
 def order_list_filter_count(*, orders: QuerySet[Order], limit: int = MAX_PRIVACY_SELECTION) -> int:

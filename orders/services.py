@@ -10,15 +10,10 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from customers.models import ADDRESS_FIELDS
 from orders import history
 from orders.invoicing import InvoiceLine, order_invoice_content
-from orders.models import (
-    ORDER_ADDRESS_FIELDS,
-    Invoice,
-    Order,
-    OrderEvent,
-    OrderStatus,
-)
+from orders.models import Invoice, Order, OrderEvent, OrderStatus
 
 #: The order's own fields the edit page saves (besides its two addresses).
 ORDER_EDIT_FIELDS = ("buyer_email", "buyer_phone", "status", "notes")
@@ -102,7 +97,7 @@ def order_update(
     fields: Mapping[str, Any],
 ) -> Order:
     """Saves the edit page: the order's own billing and shipping address, contact, status and
-    notes. `billing` and `shipping` hold ORDER_ADDRESS_FIELDS, `fields` ORDER_EDIT_FIELDS, all
+    notes. `billing` and `shipping` hold ADDRESS_FIELDS, `fields` ORDER_EDIT_FIELDS, all
     of them validated; `version` is the order's version the page was made from.
 
     The addresses are the order's own copies: no other order and no address-book entry changes.
@@ -111,9 +106,7 @@ def order_update(
     """
     order = _lock_order(order, version=version)
     changes = {
-        role: [
-            name for name in ORDER_ADDRESS_FIELDS if getattr(order, f"{role}_{name}") != data[name]
-        ]
+        role: [name for name in ADDRESS_FIELDS if getattr(order, f"{role}_{name}") != data[name]]
         for role, data in (("billing", billing), ("shipping", shipping))
     }
     if changes["billing"] and order.invoice_number:
@@ -358,7 +351,7 @@ def order_admin_save(
         if name == "status":
             continue
         role, _sep, rest = name.partition("_")
-        if role in ("billing", "shipping") and rest in ORDER_ADDRESS_FIELDS:
+        if role in ("billing", "shipping") and rest in ADDRESS_FIELDS:
             roles[role].append(rest)
         else:
             roles["order"].append(name)

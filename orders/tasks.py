@@ -2,6 +2,8 @@
 
 from django.utils import timezone
 
+from orders.importing.uploads import import_uploads_delete_expired
+from orders.models import WorkerHeartbeat
 from orders.privacy.jobs import (
     privacy_job_anonymize_due,
     privacy_job_purge,
@@ -17,15 +19,11 @@ def run_privacy_job(job_id: int) -> str:
 
 def worker_heartbeat() -> str:
     """The supervisor's probe: proves that a task went through the queue and ran."""
-    from orders.models import WorkerHeartbeat
-
     WorkerHeartbeat.beat("probe")
     return "ok"
 
 
 def reconcile_privacy_jobs() -> str:
-    from orders.models import WorkerHeartbeat
-
     WorkerHeartbeat.beat("schedule")
     resumed = reconcile_jobs()
     return f"resumed {len(resumed)} jobs"
@@ -51,6 +49,4 @@ def anonymize_due() -> str:
 
 def delete_expired_import_uploads() -> str:
     """Uploaded import files hold personal data: gone an hour after upload at the latest."""
-    from orders.importing.uploads import import_uploads_delete_expired
-
     return f"deleted {import_uploads_delete_expired()} import uploads"

@@ -18,12 +18,7 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from coldstorage.keys import KeyConfigurationError
 from config.permissions import permission_required, require
-from customers.models import VIEW_PERSONAL_DATA, PrivacyState
-from customers.views import refuse_card_numbers_in_query
 from orders.forms import (
-    DEFAULT_ORDER_LIST_SORT,
-    ORDER_LIST_PAGE_SIZE,
-    ORDER_LIST_PAGE_SIZES,
     OrderAddressForm,
     OrderEditForm,
     OrderFilterForm,
@@ -40,10 +35,14 @@ from orders.models import (
     PrivacyJob,
     RestoreFailure,
     purge_date_for,
+    restorable_until_for,
 )
 from orders.privacy.jobs import privacy_job_anonymize, privacy_job_restore, privacy_job_run
 from orders.privacy.selection import Selection
 from orders.selectors import (
+    DEFAULT_ORDER_LIST_SORT,
+    ORDER_LIST_PAGE_SIZE,
+    ORDER_LIST_PAGE_SIZES,
     order_list_filter_count,
     order_list_page,
     orders_matching,
@@ -56,6 +55,8 @@ from orders.services import (
     order_ship,
     order_update,
 )
+from personal.state import VIEW_PERSONAL_DATA, PrivacyState
+from personal.views import refuse_card_numbers_in_query
 
 #: Columns the list can be sorted by, with their ascending sort key.
 _SORTABLE_COLUMNS = {"number": "number", "date": "date", "total": "total"}
@@ -325,7 +326,7 @@ def _restorable_until(order: Order) -> datetime.date | None:
         return None
     if order.purge_on <= timezone.localdate():
         return None
-    return order.purge_on - datetime.timedelta(days=1)
+    return restorable_until_for(order.purge_on)
 
 
 def _privacy_context(order: Order, user: AbstractBaseUser | AnonymousUser) -> dict:
@@ -341,8 +342,7 @@ def _privacy_context(order: Order, user: AbstractBaseUser | AnonymousUser) -> di
         "can_anonymize": order.privacy_state == PrivacyState.ACTIVE
         and user.has_perm("orders.anonymize_order"),
         # What a restore would allow if the order were anonymized today (for the confirmation).
-        "restorable_until_if_anonymized": purge_date_for(timezone.now())
-        - datetime.timedelta(days=1),
+        "restorable_until_if_anonymized": restorable_until_for(purge_date_for(timezone.now())),
         "restore_job": restore_job,
         # A failed job leaves nothing to wait for: the banner stops polling.
         "poll_restore": restoring

@@ -26,7 +26,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from orders.models import WorkerHeartbeat
-from orders.privacy.jobs import stalled_jobs
+from orders.privacy.jobs import reconcile_jobs, stalled_jobs
 
 logger = logging.getLogger(__name__)
 
@@ -105,8 +105,6 @@ class Supervisor:
             os.killpg(self.process.pid, sig)
 
     def restart(self, reason: str) -> None:
-        from orders.privacy.jobs import reconcile_jobs
-
         logger.error("worker: restarting the cluster: %s", reason)
         self.stop()
         self.restarts += 1

@@ -21,12 +21,12 @@ from customers.models import (
     CustomerPhone,
     CustomerSource,
 )
-from customers.models import PrivacyState as S
 from customers.search import customer_ids_with_email, search_terms
-from customers.views import _search as search_customers
+from customers.selectors import customers_matching as search_customers
 from documents.models import Document
 from orders.models import Invoice, Order, OrderMessage
 from orders.privacy.fields import CUSTOMER_FIELDS, ORDER_FIELDS, order_record_fields
+from personal.state import PrivacyState as S
 
 #: Orders, customers: bigints.
 _MAX_NUMBER = 2**63 - 1

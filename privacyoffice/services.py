@@ -9,10 +9,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
-from customers.models import PrivacyState as S
 from orders.models import Order, OrderStatus, PrivacyJob
 from orders.privacy.jobs import privacy_job_anonymize, privacy_job_run
 from orders.privacy.selection import Selection
+from personal.state import PrivacyState as S
 from privacyoffice.models import ErasureRequest, SubjectReport, one_month_after
 from privacyoffice.selectors import subject_report
 

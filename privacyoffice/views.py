@@ -15,8 +15,8 @@ from django.views.decorators.http import require_GET, require_POST
 from coldstorage.keys import KeyConfigurationError
 from config.permissions import permission_required
 from customers.models import Customer
-from customers.views import refuse_card_numbers_in_query
 from orders.models import Order
+from personal.views import refuse_card_numbers_in_query
 from privacyoffice.forms import ErasureRequestForm
 from privacyoffice.models import (
     HANDLE_ERASURE_REQUEST,

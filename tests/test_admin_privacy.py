@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from coldstorage import keys
 from coldstorage.models import ColdRecord
-from customers.models import ANONYMIZED, PrivacyState
 from orders.models import Order, PrivacyJob
+from personal.state import ANONYMIZED, PrivacyState
 from tests.factories import OrderFactory, UserFactory
 from tests.privacy.conftest import BOTH, anonymize, fresh
 

@@ -6,7 +6,7 @@ import io
 from urllib.parse import quote, quote_plus
 
 import pytest
-from django.core.management import call_command
+from django.core.management import call_command, get_commands
 from django.core.management.base import CommandError
 from django.urls import reverse
 
@@ -292,7 +292,8 @@ def test_commands_refuse_card_numbers_without_quoting_them(name, args):
 )
 def test_commands_on_the_command_line_refuse_card_numbers_without_quoting_them(args):
     stdout, stderr = io.StringIO(), io.StringIO()
-    module = importlib.import_module(f"orders.management.commands.{args[0]}")
+    app = get_commands()[args[0]]
+    module = importlib.import_module(f"{app}.management.commands.{args[0]}")
     command = module.Command(stdout=stdout, stderr=stderr)
 
     with pytest.raises(SystemExit) as exc:

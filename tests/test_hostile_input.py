@@ -11,10 +11,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from channels.models import Channel
 from coldstorage.models import ColdRecord
 from customers.models import Address, Customer, CustomerEmail, CustomerPhone
-from orders.forms import MAX_PRIVACY_SELECTION
 from orders.models import Invoice, Order, OrderEvent, PrivacyJob
 from orders.privacy.jobs import privacy_job_anonymize
-from orders.privacy.selection import Selection
+from orders.privacy.selection import MAX_PRIVACY_SELECTION, Selection
 from tests.customers.edit_form import customer_with_data, edit_payload
 from tests.factories import OrderFactory, UserFactory
 

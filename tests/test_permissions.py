@@ -21,7 +21,7 @@ from django.utils import timezone
 from automation.models import Action, Firing, Rule
 from channels.models import Channel
 from coldstorage.models import ColdRecord
-from customers.models import Customer, CustomerEmail, PrivacyState
+from customers.models import Customer, CustomerEmail
 from documents.models import CompanySettings, Document
 from notifications.models import NotificationText, OutgoingMail, SmtpServer
 from orders.importing.uploads import import_upload_create
@@ -29,6 +29,7 @@ from orders.models import ImportUpload, Invoice, NumberSequence, Order, OrderEve
 from orders.privacy.jobs import privacy_job_anonymize
 from orders.privacy.selection import Selection
 from orders.services import order_create_invoice
+from personal.state import PrivacyState
 from privacyoffice.models import ErasureRequest, SubjectReport
 from tests.conftest import BOTH_DATABASES
 from tests.customers.edit_form import edit_payload

@@ -6,11 +6,7 @@ from hypothesis import assume, example, given
 from hypothesis import strategies as st
 from stdnum import ean, luhn
 
-from customers.validators import (
-    contains_card_number,
-    reject_card_numbers,
-    reject_card_numbers_in_json,
-)
+from personal.cards import contains_card_number, reject_card_numbers, reject_card_numbers_in_json
 
 CARD_MESSAGE = "Kartendaten werden nicht angenommen"
 

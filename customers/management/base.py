@@ -5,7 +5,7 @@ from collections.abc import Iterable
 
 from django.core.management.base import BaseCommand, CommandError
 
-from customers.validators import CARD_NUMBER_MESSAGE, contains_card_number
+from personal.cards import CARD_NUMBER_MESSAGE, contains_card_number
 
 
 def _texts(values: Iterable) -> Iterable[str]:

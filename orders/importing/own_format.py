@@ -3,6 +3,7 @@ any language of the site. The marker (Prüfzeichen) decides whether a row may co
 
 from django.utils.translation import gettext as _
 
+from customers.models import ADDRESS_FIELDS
 from customers.payment_methods import PaymentMethod, payment_method_for
 from orders.export import COLUMN_LABELS, PRIVACY_LABELS, export_marker_state
 from orders.importing.reading import CsvTable
@@ -26,7 +27,7 @@ from orders.importing.rows import (
     unescaped,
     variants,
 )
-from orders.models import ORDER_ADDRESS_FIELDS, Order, OrderItem, OrderStatus
+from orders.models import Order, OrderItem, OrderStatus
 
 
 def own_columns() -> dict[str, str]:
@@ -171,8 +172,8 @@ def _own_order(order, row, value, column, decimal_comma, statuses, payments, act
     order.buyer_email = unescaped(value["buyer_email"].strip())
     check_length(order, row, Order, "buyer_email", order.buyer_email, column["buyer_email"])
     for role in ("billing", "shipping"):
-        address = {name: "" for name in ORDER_ADDRESS_FIELDS}
-        for name in ORDER_ADDRESS_FIELDS:
+        address = {name: "" for name in ADDRESS_FIELDS}
+        for name in ADDRESS_FIELDS:
             key = f"{role}_{name}"
             if key in value and name != "country":
                 address[name] = unescaped(value[key].strip())

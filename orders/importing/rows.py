@@ -15,10 +15,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_countries import countries
 
-from customers.models import ANONYMIZED
-from customers.validators import MIN_DIGITS, contains_card_number
 from orders.importing.reading import ImportFileError
 from orders.models import OrderStatus
+from personal.cards import MIN_DIGITS, contains_card_number
+from personal.state import ANONYMIZED
 
 OWN = "own"
 SHOPIFY = "shopify"

@@ -18,18 +18,12 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from channels.models import Channel
-from customers.models import Address, Customer, CustomerEmail, CustomerPhone, PrivacyState
+from customers.models import ADDRESS_FIELDS, Address, Customer, CustomerEmail, CustomerPhone
 from orders import history
 from orders.importing.formats import OWN, ImportedOrder, ParsedFile, detect_format, parse
 from orders.importing.reading import read_table
-from orders.models import (
-    ORDER_ADDRESS_FIELDS,
-    Invoice,
-    NumberSequence,
-    Order,
-    OrderEvent,
-    OrderItem,
-)
+from orders.models import Invoice, NumberSequence, Order, OrderEvent, OrderItem
+from personal.state import PrivacyState
 
 logger = logging.getLogger(__name__)
 
@@ -294,7 +288,7 @@ def orders_import(
             "invoice_number": imported.invoice_number,
         }
         for role in ("billing", "shipping"):
-            for name in ORDER_ADDRESS_FIELDS:
+            for name in ADDRESS_FIELDS:
                 values[f"{role}_{name}"] = getattr(imported, role)[name]
         rows.append(Order(**values))
     created_orders = Order.objects.bulk_create(rows, batch_size=2000)
@@ -337,7 +331,7 @@ def orders_import(
 
 
 def _address_key(address: dict[str, str]) -> tuple[str, ...]:
-    return tuple(address[name] for name in ORDER_ADDRESS_FIELDS)
+    return tuple(address[name] for name in ADDRESS_FIELDS)
 
 
 def _customers_for(orders: list[ImportedOrder]) -> tuple[dict[int, int], int]:
@@ -416,14 +410,14 @@ def _address_entries(orders: list[ImportedOrder], customers: dict[int, int]) -> 
         rows = (
             Address.objects.filter(customer_id__in=chunk, privacy_state=PrivacyState.ACTIVE)
             .order_by("id")
-            .values_list("id", "customer_id", *ORDER_ADDRESS_FIELDS)
+            .values_list("id", "customer_id", *ADDRESS_FIELDS)
         )
         for pk, customer_id, *values in rows:
             found.setdefault((customer_id, tuple(values)), pk)
     missing = sorted(key for key in wanted if key not in found)
     created = Address.objects.bulk_create(
         (
-            Address(customer_id=customer_id, **dict(zip(ORDER_ADDRESS_FIELDS, values, strict=True)))
+            Address(customer_id=customer_id, **dict(zip(ADDRESS_FIELDS, values, strict=True)))
             for customer_id, values in missing
         ),
         batch_size=5000,

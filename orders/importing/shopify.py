@@ -28,6 +28,7 @@ from orders.importing.rows import (
     parse_quantity,
     scan_row,
 )
+from orders.invoicing import included_tax
 from orders.models import Order, OrderItem, OrderStatus
 
 _SHOPIFY_COLUMNS = {
@@ -307,8 +308,6 @@ def _shopify_taxes_and_extras(order: ImportedOrder, extra: dict) -> None:
 
 
 def _assign_rates(items: list[ImportedItem], rates: list[tuple[Decimal, Decimal]]) -> None:
-    from orders.invoicing import included_tax
-
     choices = [rate for rate, _value in rates]
     wanted = {rate: amount for rate, amount in rates}
     best, best_error = None, None

@@ -9,7 +9,7 @@ migration), and a restore rebuilds its copies from the entries it names
 prints today.
 """
 
-import customers.validators
+import personal.cards
 import django.db.models.deletion
 from django.db import migrations, models
 
@@ -88,12 +88,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='order',
             name='billing_city',
-            field=models.CharField(blank=True, max_length=100, validators=[customers.validators.reject_card_numbers], verbose_name='Ort (Rechnungsadresse)'),
+            field=models.CharField(blank=True, max_length=100, validators=[personal.cards.reject_card_numbers], verbose_name='Ort (Rechnungsadresse)'),
         ),
         migrations.AddField(
             model_name='order',
             name='billing_company',
-            field=models.CharField(blank=True, max_length=200, validators=[customers.validators.reject_card_numbers], verbose_name='Firma (Rechnungsadresse)'),
+            field=models.CharField(blank=True, max_length=200, validators=[personal.cards.reject_card_numbers], verbose_name='Firma (Rechnungsadresse)'),
         ),
         migrations.AddField(
             model_name='order',
@@ -108,47 +108,47 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='order',
             name='billing_first_name',
-            field=models.CharField(blank=True, max_length=100, validators=[customers.validators.reject_card_numbers], verbose_name='Vorname (Rechnungsadresse)'),
+            field=models.CharField(blank=True, max_length=100, validators=[personal.cards.reject_card_numbers], verbose_name='Vorname (Rechnungsadresse)'),
         ),
         migrations.AddField(
             model_name='order',
             name='billing_house_number',
-            field=models.CharField(blank=True, max_length=20, validators=[customers.validators.reject_card_numbers], verbose_name='Hausnummer (Rechnungsadresse)'),
+            field=models.CharField(blank=True, max_length=20, validators=[personal.cards.reject_card_numbers], verbose_name='Hausnummer (Rechnungsadresse)'),
         ),
         migrations.AddField(
             model_name='order',
             name='billing_last_name',
-            field=models.CharField(blank=True, max_length=100, validators=[customers.validators.reject_card_numbers], verbose_name='Nachname (Rechnungsadresse)'),
+            field=models.CharField(blank=True, max_length=100, validators=[personal.cards.reject_card_numbers], verbose_name='Nachname (Rechnungsadresse)'),
         ),
         migrations.AddField(
             model_name='order',
             name='billing_line2',
-            field=models.CharField(blank=True, max_length=200, validators=[customers.validators.reject_card_numbers], verbose_name='Adresszusatz (Rechnungsadresse)'),
+            field=models.CharField(blank=True, max_length=200, validators=[personal.cards.reject_card_numbers], verbose_name='Adresszusatz (Rechnungsadresse)'),
         ),
         migrations.AddField(
             model_name='order',
             name='billing_postcode',
-            field=models.CharField(blank=True, max_length=20, validators=[customers.validators.reject_card_numbers], verbose_name='PLZ (Rechnungsadresse)'),
+            field=models.CharField(blank=True, max_length=20, validators=[personal.cards.reject_card_numbers], verbose_name='PLZ (Rechnungsadresse)'),
         ),
         migrations.AddField(
             model_name='order',
             name='billing_state',
-            field=models.CharField(blank=True, max_length=100, validators=[customers.validators.reject_card_numbers], verbose_name='Bundesland/Region (Rechnungsadresse)'),
+            field=models.CharField(blank=True, max_length=100, validators=[personal.cards.reject_card_numbers], verbose_name='Bundesland/Region (Rechnungsadresse)'),
         ),
         migrations.AddField(
             model_name='order',
             name='billing_street',
-            field=models.CharField(blank=True, max_length=200, validators=[customers.validators.reject_card_numbers], verbose_name='Straße (Rechnungsadresse)'),
+            field=models.CharField(blank=True, max_length=200, validators=[personal.cards.reject_card_numbers], verbose_name='Straße (Rechnungsadresse)'),
         ),
         migrations.AddField(
             model_name='order',
             name='shipping_city',
-            field=models.CharField(blank=True, max_length=100, validators=[customers.validators.reject_card_numbers], verbose_name='Ort (Lieferadresse)'),
+            field=models.CharField(blank=True, max_length=100, validators=[personal.cards.reject_card_numbers], verbose_name='Ort (Lieferadresse)'),
         ),
         migrations.AddField(
             model_name='order',
             name='shipping_company',
-            field=models.CharField(blank=True, max_length=200, validators=[customers.validators.reject_card_numbers], verbose_name='Firma (Lieferadresse)'),
+            field=models.CharField(blank=True, max_length=200, validators=[personal.cards.reject_card_numbers], verbose_name='Firma (Lieferadresse)'),
         ),
         migrations.AddField(
             model_name='order',
@@ -163,37 +163,37 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='order',
             name='shipping_first_name',
-            field=models.CharField(blank=True, max_length=100, validators=[customers.validators.reject_card_numbers], verbose_name='Vorname (Lieferadresse)'),
+            field=models.CharField(blank=True, max_length=100, validators=[personal.cards.reject_card_numbers], verbose_name='Vorname (Lieferadresse)'),
         ),
         migrations.AddField(
             model_name='order',
             name='shipping_house_number',
-            field=models.CharField(blank=True, max_length=20, validators=[customers.validators.reject_card_numbers], verbose_name='Hausnummer (Lieferadresse)'),
+            field=models.CharField(blank=True, max_length=20, validators=[personal.cards.reject_card_numbers], verbose_name='Hausnummer (Lieferadresse)'),
         ),
         migrations.AddField(
             model_name='order',
             name='shipping_last_name',
-            field=models.CharField(blank=True, max_length=100, validators=[customers.validators.reject_card_numbers], verbose_name='Nachname (Lieferadresse)'),
+            field=models.CharField(blank=True, max_length=100, validators=[personal.cards.reject_card_numbers], verbose_name='Nachname (Lieferadresse)'),
         ),
         migrations.AddField(
             model_name='order',
             name='shipping_line2',
-            field=models.CharField(blank=True, max_length=200, validators=[customers.validators.reject_card_numbers], verbose_name='Adresszusatz (Lieferadresse)'),
+            field=models.CharField(blank=True, max_length=200, validators=[personal.cards.reject_card_numbers], verbose_name='Adresszusatz (Lieferadresse)'),
         ),
         migrations.AddField(
             model_name='order',
             name='shipping_postcode',
-            field=models.CharField(blank=True, max_length=20, validators=[customers.validators.reject_card_numbers], verbose_name='PLZ (Lieferadresse)'),
+            field=models.CharField(blank=True, max_length=20, validators=[personal.cards.reject_card_numbers], verbose_name='PLZ (Lieferadresse)'),
         ),
         migrations.AddField(
             model_name='order',
             name='shipping_state',
-            field=models.CharField(blank=True, max_length=100, validators=[customers.validators.reject_card_numbers], verbose_name='Bundesland/Region (Lieferadresse)'),
+            field=models.CharField(blank=True, max_length=100, validators=[personal.cards.reject_card_numbers], verbose_name='Bundesland/Region (Lieferadresse)'),
         ),
         migrations.AddField(
             model_name='order',
             name='shipping_street',
-            field=models.CharField(blank=True, max_length=200, validators=[customers.validators.reject_card_numbers], verbose_name='Straße (Lieferadresse)'),
+            field=models.CharField(blank=True, max_length=200, validators=[personal.cards.reject_card_numbers], verbose_name='Straße (Lieferadresse)'),
         ),
         migrations.AddField(
             model_name='order',

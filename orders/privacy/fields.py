@@ -6,7 +6,8 @@ status, items, amounts, currency, payment method type, invoice number.
 
 from django.db.models import Case, Value, When
 
-from customers.models import ADDRESS_PERSONAL_FIELDS, ANONYMIZED
+from customers.models import ADDRESS_PERSONAL_FIELDS
+from personal.state import ANONYMIZED
 
 #: An order's own billing and shipping address, but for their countries.
 ORDER_ADDRESS_PERSONAL_FIELDS = tuple(
@@ -27,7 +28,6 @@ ORDER_FIELDS = (
 ORDER_RECORD_LAYOUTS = {1: ORDER_FIELDS}
 ORDER_RECORD_LAYOUT = 1
 MESSAGE_FIELDS = ("subject", "body")
-ADDRESS_FIELDS = ADDRESS_PERSONAL_FIELDS
 CUSTOMER_TEXT_FIELDS = ("first_name", "last_name", "company", "vat_id", "psp_token")
 # Dates and structured values are emptied rather than overwritten with the placeholder.
 CUSTOMER_EMPTIED_FIELDS = {"birth_date": None, "extra_fields": {}}
@@ -50,7 +50,7 @@ def placeholder_for(value: str) -> str:
 
 ORDER_PLACEHOLDERS = placeholders(ORDER_FIELDS)
 MESSAGE_PLACEHOLDERS = placeholders(MESSAGE_FIELDS)
-ADDRESS_PLACEHOLDERS = placeholders(ADDRESS_FIELDS)
+ADDRESS_PLACEHOLDERS = placeholders(ADDRESS_PERSONAL_FIELDS)
 CUSTOMER_PLACEHOLDERS = {**placeholders(CUSTOMER_TEXT_FIELDS), **CUSTOMER_EMPTIED_FIELDS}
 
 

@@ -27,6 +27,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from channels.models import Channel
 from coldstorage.crypto import TamperedRecordError
 from coldstorage.keys import KeyConfigurationError
 from coldstorage.models import ColdRecord
@@ -36,11 +37,12 @@ from coldstorage.services import (
     cold_statistics_refresh,
     cold_transaction,
 )
-from customers.models import PrivacyState as S
 from orders.models import Order, OrderEvent, PrivacyJob, RestoreFailure
 from orders.privacy import lifecycle
-from orders.privacy.lifecycle import SKIP_REASON, Actor
+from orders.privacy.lifecycle import Actor
 from orders.privacy.selection import Selection, SelectionError
+from orders.privacy.skips import restorable, skipped_by_reason
+from personal.state import PrivacyState as S
 
 logger = logging.getLogger(__name__)
 
@@ -112,8 +114,6 @@ def privacy_job_anonymize_due(
     channel's job is created in a transaction of its own: a channel that fails is logged and
     reported, and never stops another channel. An unusable key stops the run before any job.
     """
-    from channels.models import Channel
-
     now = now or timezone.now()
     cold_keyring()
     run = PolicyRun()
@@ -167,27 +167,24 @@ def privacy_job_restore(
         selection=selection.to_json(),
         state=PrivacyJob.State.QUEUED,
     )
-    restorable = selected.filter(privacy_state=S.ANONYMIZED, purge_on__gt=today)
+    to_restore = selected.filter(restorable(today))
     # Orders whose record was found missing before are left out, unless it is back (from a backup).
     marked_missing = set(
-        restorable.filter(restore_failure=RestoreFailure.MISSING).values_list("pk", flat=True)
+        to_restore.filter(restore_failure=RestoreFailure.MISSING).values_list("pk", flat=True)
     )
     still_missing = marked_missing - cold_records_existing(
         kind=ColdRecord.Kind.ORDER, ids=marked_missing
     )
     if still_missing:
-        restorable = restorable.exclude(pk__in_ids=still_missing)
-    queued = restorable.update(privacy_state=S.RESTORING, privacy_job=job)
+        to_restore = to_restore.exclude(pk__in_ids=still_missing)
+    queued = to_restore.update(privacy_state=S.RESTORING, privacy_job=job)
     summary = {"queued": queued}
     if still_missing:
         summary["skipped_cold_record_missing"] = len(still_missing)
-    for state, count in by_state.items():
-        if state != S.ANONYMIZED and count:
-            summary["skipped_" + SKIP_REASON[state]] = count
     # Anonymized but past its purge date: the daily purge has not run yet; it is gone all the same.
     past_purge = by_state.get(S.ANONYMIZED, 0) - queued - len(still_missing)
-    if past_purge:
-        summary["skipped_purged"] = summary.get("skipped_purged", 0) + past_purge
+    skipped = skipped_by_reason(action="restore", by_state=by_state, past_purge=past_purge)
+    summary |= {"skipped_" + reason: count for reason, count in skipped.items()}
     lifecycle.record_events(
         selected.filter(privacy_job=job),
         kind=OrderEvent.Kind.RESTORE_REQUESTED,
@@ -219,10 +216,15 @@ def privacy_job_purge(*, today: datetime.date, source: str = "", background: boo
     return job
 
 
+def _lease_expiry(now: datetime.datetime) -> datetime.datetime:
+    """A job whose worker last reported before this has lost its lease."""
+    return now - datetime.timedelta(seconds=settings.PRIVACY_JOB_LEASE_SECONDS)
+
+
 def _claim(job_id: int) -> str | None:
     owner = secrets.token_hex(8)
     now = timezone.now()
-    stale = now - datetime.timedelta(seconds=settings.PRIVACY_JOB_LEASE_SECONDS)
+    stale = _lease_expiry(now)
     claimed = (
         PrivacyJob.objects.filter(
             pk=job_id, state__in=(PrivacyJob.State.QUEUED, PrivacyJob.State.RUNNING)
@@ -623,7 +625,7 @@ def stalled_jobs(now: datetime.datetime | None = None) -> QuerySet:
     """Unfinished jobs whose worker stopped reporting, or that no worker ever started, for
     longer than the lease."""
     now = now or timezone.now()
-    stale = now - datetime.timedelta(seconds=settings.PRIVACY_JOB_LEASE_SECONDS)
+    stale = _lease_expiry(now)
     return PrivacyJob.objects.filter(
         state__in=(PrivacyJob.State.QUEUED, PrivacyJob.State.RUNNING)
     ).filter(Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, created_at__lt=stale))

@@ -29,14 +29,13 @@ from coldstorage.services import (
     cold_records_take,
 )
 from customers.models import (
-    ANONYMIZED,
+    ADDRESS_PERSONAL_FIELDS,
     Address,
     Customer,
     CustomerEmail,
     CustomerPhone,
     CustomerSource,
 )
-from customers.models import PrivacyState as S
 from documents.privacy import put_back_documents, take_documents
 from orders import history
 from orders.history import Actor
@@ -48,9 +47,9 @@ from orders.models import (
     OrderMessage,
     RestoreFailure,
     purge_date_for,
+    restorable_until_for,
 )
 from orders.privacy.fields import (
-    ADDRESS_FIELDS,
     ADDRESS_PLACEHOLDERS,
     CUSTOMER_FIELDS,
     CUSTOMER_PLACEHOLDERS,
@@ -63,6 +62,9 @@ from orders.privacy.fields import (
     order_record_fields,
 )
 from orders.privacy.rows import bulk_write_rows
+from orders.privacy.skips import skipped_by_reason
+from personal.state import ANONYMIZED
+from personal.state import PrivacyState as S
 
 # Not personal data, so not in the cold record; an invoice's buyer is compared with them.
 COUNTRY_FIELDS = ("billing_country", "shipping_country")
@@ -70,14 +72,6 @@ COUNTRY_FIELDS = ("billing_country", "shipping_country")
 logger = logging.getLogger(__name__)
 
 NOT_ANONYMIZED = (S.ACTIVE, S.RESTORING)
-
-# Why an order was left alone, as counted in a job's summary.
-SKIP_REASON = {
-    S.ANONYMIZED: "already_anonymized",
-    S.RESTORING: "restoring",
-    S.PURGED: "purged",
-    S.ACTIVE: "not_anonymized",
-}
 
 
 @dataclass
@@ -161,9 +155,9 @@ def anonymize_chunk(
         )
         _lock_stray_customers(rows, locked)
         active = [row for row in rows if row[1] == S.ACTIVE]
-        for row in rows:
-            if row[1] != S.ACTIVE:
-                result.counts["skipped_" + SKIP_REASON[row[1]]] += 1
+        skipped = skipped_by_reason(action="anonymize", by_state=Counter(row[1] for row in rows))
+        for reason, count in skipped.items():
+            result.counts["skipped_" + reason] += count
         if not active:
             return result
         active_ids = [row[0] for row in active]
@@ -226,9 +220,9 @@ def anonymize_chunk(
             )
         )
         address_payloads = {
-            row[0]: {"f": dict(zip(ADDRESS_FIELDS, row[1:], strict=True))}
+            row[0]: {"f": dict(zip(ADDRESS_PERSONAL_FIELDS, row[1:], strict=True))}
             for row in Address.objects.filter(pk__in_ids=candidates - busy_addresses).values_list(
-                "pk", *ADDRESS_FIELDS
+                "pk", *ADDRESS_PERSONAL_FIELDS
             )
         }
         customer_payloads = _customer_payloads(done_customers)
@@ -284,7 +278,7 @@ def record_events(orders, *, kind: str, now: datetime.datetime, actor: Actor, pu
     """One history event per order (a queryset or ids), in one statement; no personal data."""
     params = history.privacy(
         job_id=actor.job_id,
-        restorable_until=purge_on - datetime.timedelta(days=1) if purge_on else None,
+        restorable_until=restorable_until_for(purge_on),
     )
     return history.record_for_orders(orders, kind, actor=actor, params=params, created_at=now)
 
@@ -435,9 +429,9 @@ def restore_chunk(
         put_back_documents(good_ids, order_payloads)
         bulk_write_rows(
             Address,
-            ADDRESS_FIELDS,
+            ADDRESS_PERSONAL_FIELDS,
             [
-                (pk, *(address_payloads[pk]["f"][f] for f in ADDRESS_FIELDS))
+                (pk, *(address_payloads[pk]["f"][f] for f in ADDRESS_PERSONAL_FIELDS))
                 for pk in addresses_to_restore
             ],
             constants=cleared,
@@ -518,13 +512,15 @@ def _restored_order_values(
         return values
     entries = {pk: payload["f"] for pk, payload in address_payloads.items()}
     wanted = {rows[pk][i] for pk in legacy for i in (3, 4)} - set(entries) - {None}
-    for pk, *fields in Address.objects.filter(pk__in_ids=wanted).values_list("pk", *ADDRESS_FIELDS):
-        entries[pk] = dict(zip(ADDRESS_FIELDS, fields, strict=True))
+    for pk, *fields in Address.objects.filter(pk__in_ids=wanted).values_list(
+        "pk", *ADDRESS_PERSONAL_FIELDS
+    ):
+        entries[pk] = dict(zip(ADDRESS_PERSONAL_FIELDS, fields, strict=True))
     for pk in legacy:
         fields = dict(values[pk])
         for role, entry_id in (("billing", rows[pk][3]), ("shipping", rows[pk][4])):
             entry = entries.get(entry_id, {})
-            for name in ADDRESS_FIELDS:
+            for name in ADDRESS_PERSONAL_FIELDS:
                 fields[f"{role}_{name}"] = entry.get(name, "")
         values[pk] = fields
     return values
@@ -623,7 +619,11 @@ def purge_pieces(*, today: datetime.date, chunk_size: int) -> Counter:
     """Purges anonymized addresses and customers whose purge date has come. Commits per chunk;
     call outside a transaction."""
     counts = Counter()
-    for kind, model in ((ColdRecord.Kind.ADDRESS, Address), (ColdRecord.Kind.CUSTOMER, Customer)):
+    pieces = (
+        (ColdRecord.Kind.ADDRESS, Address, "addresses_purged"),
+        (ColdRecord.Kind.CUSTOMER, Customer, "customers_purged"),
+    )
+    for kind, model, key in pieces:
         while True:
             with transaction.atomic():
                 ids = list(
@@ -638,7 +638,7 @@ def purge_pieces(*, today: datetime.date, chunk_size: int) -> Counter:
                 transaction.on_commit(
                     lambda kind=kind, ids=ids: cold_records_delete(kind=kind, ids=ids)
                 )
-            counts[f"{kind}s_purged"] += len(ids)
+            counts[key] += len(ids)
     return counts
 
 

@@ -27,6 +27,8 @@ EARLIEST_DATE = datetime.date(1900, 1, 1)
 LATEST_DATE = datetime.date(2999, 12, 31)
 #: Order ids are PostgreSQL bigints.
 MAX_ORDER_ID = 2**63 - 1
+#: More ids than this are not resolved into a job: a date range serves such amounts better.
+MAX_PRIVACY_SELECTION = 200_000
 
 
 class SelectionError(ValueError):

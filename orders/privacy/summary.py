@@ -22,7 +22,7 @@ LABELS = {
     "customers_restored": ngettext_lazy(
         "Kunde wiederhergestellt", "Kunden wiederhergestellt", "count"
     ),
-    "addresss_purged": ngettext_lazy(
+    "addresses_purged": ngettext_lazy(
         "Adresse endgültig gelöscht", "Adressen endgültig gelöscht", "count"
     ),
     "customers_purged": ngettext_lazy(
@@ -44,12 +44,19 @@ LABELS = {
     # Written by earlier versions.
     "failed_cold_record": _("fehlgeschlagen: Cold-Storage-Eintrag fehlt oder ist beschädigt"),
 }
+#: Keys earlier versions wrote, read as the key they meant.
+_OLD_KEYS = {"addresss_purged": "addresses_purged"}
 
 
 def summary_items(job: PrivacyJob) -> list[tuple[str, str, int]]:
     """(key, label, count) for every non-zero count, in a stable, readable order."""
     order = list(LABELS)
-    items = [(key, count) for key, count in job.summary.items() if count]
+    counts: dict[str, int] = {}
+    for key, count in job.summary.items():
+        if count:
+            key = _OLD_KEYS.get(key, key)
+            counts[key] = counts.get(key, 0) + count
+    items = list(counts.items())
     items.sort(key=lambda item: order.index(item[0]) if item[0] in order else len(order))
     return [(key, _label(key, count), count) for key, count in items]
 

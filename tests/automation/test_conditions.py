@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from automation.conditions import ConditionError, clean_value, conditions_q
 from automation.models import Condition, Match
-from customers.models import PrivacyState
 from orders.models import Order, OrderStatus
+from personal.state import PrivacyState
 from tests.factories import ChannelFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db

@@ -127,10 +127,10 @@ def test_a_status_set_on_the_edit_page_fires(make_rule):
     rule = make_rule(Trigger.STATUS_CHANGED, target_status=OrderStatus.CANCELLED)
     order = OrderFactory(status=OrderStatus.PAID)
     user = UserFactory()
-    from orders.models import ORDER_ADDRESS_FIELDS
+    from customers.models import ADDRESS_FIELDS
 
     addresses = {
-        role: {name: getattr(order, f"{role}_{name}") for name in ORDER_ADDRESS_FIELDS}
+        role: {name: getattr(order, f"{role}_{name}") for name in ADDRESS_FIELDS}
         for role in ("billing", "shipping")
     }
     order_update(

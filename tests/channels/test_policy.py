@@ -15,8 +15,9 @@ from django_q.models import Schedule
 from channels.admin import ChannelAdminForm
 from channels.forms import ChannelForm
 from channels.models import AMAZON_FORCED_DAYS, Channel
-from channels.selectors import anonymized_on, channel_policy_status, policy_next_run
+from channels.selectors import anonymized_on
 from orders import schedules
+from orders.privacy.channel_policy import channel_policy_status, policy_next_run
 from tests.factories import ChannelFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from channels.models import Channel
-from channels.selectors import anonymized_on, order_policy_note, policy_next_run
+from channels.selectors import anonymized_on
 from orders.models import Order
+from orders.privacy.channel_policy import order_policy_note, policy_next_run
 from tests.factories import ChannelFactory, OrderFactory
 from tests.privacy.conftest import BOTH, anonymize, fresh, restore
 

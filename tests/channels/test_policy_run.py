@@ -12,9 +12,9 @@ from django.db import DatabaseError
 from django.utils import timezone
 from django_q.models import OrmQ
 
-from customers.models import PrivacyState
 from orders.models import Order, PrivacyJob
 from orders.privacy import jobs
+from personal.state import PrivacyState
 from tests.conftest import BOTH_DATABASES
 from tests.factories import ChannelFactory, OrderFactory
 

@@ -15,10 +15,10 @@ from django.utils import translation
 from coldstorage import keys
 from coldstorage.models import ColdRecord, KeyCheckValue
 from coldstorage.services import cold_keyring
-from customers.models import PrivacyState
 from orders.models import Order, PrivacyJob
 from orders.privacy.jobs import privacy_job_anonymize, privacy_job_restore, privacy_job_run
 from orders.privacy.selection import Selection
+from personal.state import PrivacyState
 from tests.conftest import BOTH_DATABASES
 from tests.factories import OrderFactory, UserFactory
 from tests.privacy.conftest import anonymize, fresh, restore

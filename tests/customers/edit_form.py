@@ -2,7 +2,7 @@
 
 import json
 
-from customers.models import ADDRESS_PERSONAL_FIELDS, Customer
+from customers.models import ADDRESS_FIELDS, Customer
 from tests.factories import (
     AddressFactory,
     ChannelFactory,
@@ -40,9 +40,6 @@ def _formset(prefix: str, rows: list[dict], fields: list[str]) -> dict:
         for name in fields:
             data[f"{prefix}-{index}-{name}"] = row.get(name) or ""
     return data
-
-
-ADDRESS_FIELDS = [*ADDRESS_PERSONAL_FIELDS, "country"]
 
 
 def edit_payload(customer: Customer, **overrides) -> dict:

@@ -4,7 +4,8 @@ import datetime
 
 import pytest
 
-from customers.models import ANONYMIZED, Address, Customer
+from customers.models import Address, Customer
+from personal.state import ANONYMIZED
 from tests.customers.edit_form import customer_with_data
 
 pytestmark = pytest.mark.django_db

@@ -3,8 +3,8 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from customers.models import Address, Customer, CustomerEmail
-from customers.services import CustomerLockedError, RowEdit, customer_update
+from customers.models import Address, Customer, CustomerEmail, CustomerLockedError
+from customers.services import RowEdit, customer_update
 from tests.customers.edit_form import customer_with_data, edit_payload
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from customers.models import ANONYMIZED, Address, Customer
+from customers.models import Address, Customer
+from personal.state import ANONYMIZED
 from tests.factories import (
     AddressFactory,
     CustomerEmailFactory,
@@ -103,7 +104,7 @@ def test_it_searches_number_last_name_prefix_and_email(logged_in, q, expected):
     ],
 )
 def test_it_finds_people_by_names_and_city(logged_in, monkeypatch, limit, q, expected):
-    monkeypatch.setattr("customers.views.ADDRESS_LIMIT", limit)
+    monkeypatch.setattr("customers.selectors.ADDRESS_LIMIT", limit)
     make_customer(20001, "Müller")
     make_customer(20002, "Schmidt")
     make_customer(20003, "Schmidtke")
@@ -113,7 +114,7 @@ def test_it_finds_people_by_names_and_city(logged_in, monkeypatch, limit, q, exp
 
 @pytest.mark.parametrize("limit", [5000, 0], ids=["rare", "common"])
 def test_it_does_not_find_anonymized_data(logged_in, monkeypatch, limit):
-    monkeypatch.setattr("customers.views.ADDRESS_LIMIT", limit)
+    monkeypatch.setattr("customers.selectors.ADDRESS_LIMIT", limit)
     gone = make_customer(20001, "Geheim")
     partly = make_customer(20002, "Teilweise")
     Customer.objects.filter(pk=gone.pk).update(privacy_state="anonymized")
@@ -133,7 +134,7 @@ def test_it_does_not_find_anonymized_data(logged_in, monkeypatch, limit):
 
 
 def test_it_paginates_without_counting(logged_in, monkeypatch):
-    monkeypatch.setattr("customers.views.PAGE_SIZE", 2)
+    monkeypatch.setattr("customers.selectors.PAGE_SIZE", 2)
     for number in range(20001, 20006):
         CustomerFactory(number=number)
     first = logged_in.get("/customers/")

@@ -5,8 +5,9 @@ import re
 
 import pytest
 
-from customers.models import ANONYMIZED, Customer
+from customers.models import Customer
 from orders.models import Order
+from personal.state import ANONYMIZED
 from tests.factories import (
     AddressFactory,
     ChannelFactory,

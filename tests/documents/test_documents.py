@@ -13,7 +13,6 @@ from pypdf import PdfReader
 
 from coldstorage.models import ColdRecord
 from coldstorage.services import cold_records_load
-from customers.models import PrivacyState
 from documents.forms import CompanySettingsForm
 from documents.models import CompanySettings, Document
 from documents.services import CompanyIncompleteError
@@ -27,6 +26,7 @@ from orders.services import (
     order_create_invoice,
     order_update,
 )
+from personal.state import PrivacyState
 from tests.factories import OrderFactory, OrderItemFactory
 from tests.privacy.conftest import BOTH, anonymize, restore
 

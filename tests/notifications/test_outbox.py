@@ -8,13 +8,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from customers.models import ANONYMIZED, PrivacyState
 from documents.models import CompanySettings
 from notifications import schedules
 from notifications.models import MailState, NotificationText, OutgoingMail, Refusal
 from notifications.services import outbox_send, queue_mails
 from notifications.tasks import send_outbox
 from orders.models import Order
+from personal.state import ANONYMIZED, PrivacyState
 from tests.conftest import BOTH_DATABASES
 from tests.factories import OrderFactory
 

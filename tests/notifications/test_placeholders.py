@@ -7,7 +7,6 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from customers.models import ANONYMIZED, PrivacyState
 from notifications.models import validate_placeholders
 from notifications.placeholders import (
     HIDDEN,
@@ -17,6 +16,7 @@ from notifications.placeholders import (
     substitute,
     unknown_placeholders,
 )
+from personal.state import ANONYMIZED, PrivacyState
 from tests.factories import OrderFactory
 
 VALUES = {"OrderNumber": "100042", "CustomerName": "Erika <b>Muster</b> & Co"}

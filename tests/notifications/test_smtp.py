@@ -7,7 +7,6 @@ import io
 import pytest
 from django.db import connection
 
-from customers.models import PrivacyState
 from notifications.models import MailState, NotificationText, OutgoingMail, SmtpServer
 from notifications.services import (
     outbox_send,
@@ -16,6 +15,7 @@ from notifications.services import (
     smtp_server_send_test,
 )
 from orders.models import Order
+from personal.state import PrivacyState
 from tests.conftest import BOTH_DATABASES
 from tests.factories import OrderFactory
 from tests.notifications.conftest import SMTP_PASSWORD, SMTP_USER, free_port

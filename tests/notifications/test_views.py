@@ -3,10 +3,10 @@
 import pytest
 from django.urls import reverse
 
-from customers.models import ANONYMIZED, PrivacyState
 from notifications.models import NotificationText, OutgoingMail, SmtpServer
 from notifications.services import outbox_send, queue_mails
 from orders.models import Order
+from personal.state import ANONYMIZED, PrivacyState
 from tests.conftest import BOTH_DATABASES, permissions
 from tests.factories import OrderFactory, UserFactory
 from tests.notifications.conftest import free_port

@@ -10,10 +10,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coldstorage import keys
-from customers.models import ANONYMIZED, PrivacyState
 from orders.models import Order, OrderEvent, OrderStatus, PrivacyJob
 from orders.privacy.jobs import privacy_job_run
 from orders.services import order_ship
+from personal.state import ANONYMIZED, PrivacyState
 from tests.factories import OrderFactory, UserFactory
 from tests.privacy.conftest import BOTH, anonymize, fresh, restore
 

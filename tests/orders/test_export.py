@@ -14,7 +14,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from customers.models import ANONYMIZED, PrivacyState
 from customers.payment_methods import PaymentMethod
 from orders.export import (
     PERSONAL_COLUMNS,
@@ -27,6 +26,7 @@ from orders.export import (
 from orders.models import Order, OrderStatus
 from orders.privacy.fields import ORDER_FIELDS
 from orders.selectors import orders_matching
+from personal.state import ANONYMIZED, PrivacyState
 from tests.conftest import CLERK_PERMISSIONS, permissions
 from tests.factories import (
     AddressFactory,

@@ -11,11 +11,11 @@ import pytest
 from django.db import connection
 from django.utils import timezone, translation
 
-from customers.models import ANONYMIZED, PrivacyState
 from orders.export import ExportOptions, order_export_lines
 from orders.export_sql import csv_cell, hmac_pads
 from orders.models import Order
 from orders.privacy.fields import ORDER_FIELDS
+from personal.state import ANONYMIZED, PrivacyState
 from tests.factories import ChannelFactory, OrderFactory, OrderItemFactory
 
 pytestmark = [

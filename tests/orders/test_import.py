@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from customers.models import ANONYMIZED, Address, Customer, CustomerEmail, PrivacyState
+from customers.models import Address, Customer, CustomerEmail
 from customers.payment_methods import PaymentMethod
 from orders.export import ExportOptions, order_export_lines
 from orders.importing.reading import ImportFileError
@@ -21,6 +21,7 @@ from orders.importing.services import ImportRefusedError, import_preview, orders
 from orders.importing.uploads import import_upload_create, import_uploads_delete_expired
 from orders.models import ImportUpload, Order, OrderEvent, OrderItem, OrderStatus
 from orders.privacy.fields import ORDER_FIELDS
+from personal.state import ANONYMIZED, PrivacyState
 from tests.conftest import permissions
 from tests.factories import (
     AddressFactory,

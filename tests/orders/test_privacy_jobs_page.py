@@ -154,3 +154,19 @@ def test_the_summary_counts_take_the_plural_form_of_their_nouns():
     with translation.override("en"):
         labels = [label for _key, label, _count in summary_items(job)]
     assert labels == ["anonymized", "address anonymized", "customers fully anonymized"]
+
+
+def test_the_summary_reads_the_purged_addresses_under_both_spellings():
+    from django.utils import translation
+
+    from orders.privacy.summary import summary_items
+
+    # Earlier versions wrote "addresss_purged"; a job may hold both after an upgrade.
+    job = _job(summary={"purged": 1, "addresss_purged": 2, "addresses_purged": 1})
+
+    with translation.override("de"):
+        items = summary_items(job)
+    assert items == [
+        ("purged", "endgültig gelöscht", 1),
+        ("addresses_purged", "Adressen endgültig gelöscht", 3),
+    ]

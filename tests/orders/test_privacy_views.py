@@ -12,11 +12,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coldstorage import keys
-from customers.models import ANONYMIZED, PrivacyState
 from orders.forms import LIST_STATE_PARAM, list_filter_params, list_state_signature
 from orders.models import Order, OrderStatus, PrivacyJob
 from orders.privacy.jobs import privacy_job_anonymize, privacy_job_run
 from orders.privacy.selection import Selection
+from personal.state import ANONYMIZED, PrivacyState
 from tests.conftest import BOTH_DATABASES, permissions
 from tests.factories import ChannelFactory, OrderFactory, UserFactory
 

@@ -9,11 +9,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from customers.models import ANONYMIZED
 from customers.search import active_addresses_matching, search_terms
 from orders.models import Order
 from orders.privacy.jobs import privacy_job_anonymize, privacy_job_run
 from orders.privacy.selection import Selection
+from personal.state import ANONYMIZED
 from tests.conftest import BOTH_DATABASES
 from tests.factories import (
     AddressFactory,
@@ -53,7 +53,7 @@ def words(request, monkeypatch):
     walks its index ("common": here every word is common)."""
     if request.param == "common":
         monkeypatch.setattr("orders.selectors.ADDRESS_LIMIT", 0)
-        monkeypatch.setattr("customers.views.ADDRESS_LIMIT", 0)
+        monkeypatch.setattr("customers.selectors.ADDRESS_LIMIT", 0)
     return request.param
 
 

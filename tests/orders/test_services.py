@@ -5,18 +5,10 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from customers.models import Address, PrivacyState
+from customers.models import ADDRESS_FIELDS, Address
 from documents.models import CompanySettings
 from orders.invoicing import issued_invoice, order_invoice_totals
-from orders.models import (
-    ORDER_ADDRESS_FIELDS,
-    Invoice,
-    Order,
-    OrderAddress,
-    OrderEvent,
-    OrderLockedError,
-    OrderStatus,
-)
+from orders.models import Invoice, Order, OrderAddress, OrderEvent, OrderLockedError, OrderStatus
 from orders.services import (
     OrderChangedError,
     OrderRuleError,
@@ -24,13 +16,14 @@ from orders.services import (
     order_ship,
     order_update,
 )
+from personal.state import PrivacyState
 from tests.factories import OrderFactory, OrderItemFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("company")]
 
 
 def _address_data(address: OrderAddress, **changes) -> dict:
-    return {name: getattr(address, name) for name in ORDER_ADDRESS_FIELDS} | changes
+    return {name: getattr(address, name) for name in ADDRESS_FIELDS} | changes
 
 
 def _order_fields(order: Order, **changes) -> dict:

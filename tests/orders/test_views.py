@@ -10,9 +10,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from customers.models import ANONYMIZED, PrivacyState
+from customers.models import ADDRESS_FIELDS
 from documents.models import CompanySettings
-from orders.models import ORDER_ADDRESS_FIELDS, Order, OrderEvent, OrderStatus
+from orders.models import Order, OrderEvent, OrderStatus
+from personal.state import ANONYMIZED, PrivacyState
 from tests.factories import (
     AddressFactory,
     ChannelFactory,
@@ -45,7 +46,7 @@ def _edit_data(order: Order, **changes) -> dict:
         ("billing", order.billing_address),
         ("shipping", order.shipping_address),
     ):
-        for name in ORDER_ADDRESS_FIELDS:
+        for name in ADDRESS_FIELDS:
             data[f"{prefix}-{name}"] = getattr(address, name)
     data |= {
         "order-buyer_email": order.buyer_email,

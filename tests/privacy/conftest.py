@@ -52,7 +52,8 @@ __all__ = ["BOTH", "Address", "Customer", "Order", "anonymize", "fresh", "restor
 
 def personal_snapshot(order_ids) -> dict[int, tuple]:
     """The personal data of orders with their addresses and customers, for later comparison."""
-    from orders.privacy.fields import ADDRESS_FIELDS, CUSTOMER_FIELDS, ORDER_FIELDS
+    from customers.models import ADDRESS_PERSONAL_FIELDS
+    from orders.privacy.fields import CUSTOMER_FIELDS, ORDER_FIELDS
 
     snapshot = {}
     orders = (
@@ -63,8 +64,8 @@ def personal_snapshot(order_ids) -> dict[int, tuple]:
     for order in orders:
         snapshot[order.pk] = (
             tuple(getattr(order, f) for f in ORDER_FIELDS),
-            tuple(getattr(order.billing_entry, f) for f in ADDRESS_FIELDS),
-            tuple(getattr(order.shipping_entry, f) for f in ADDRESS_FIELDS),
+            tuple(getattr(order.billing_entry, f) for f in ADDRESS_PERSONAL_FIELDS),
+            tuple(getattr(order.shipping_entry, f) for f in ADDRESS_PERSONAL_FIELDS),
             tuple(getattr(order.customer, f) for f in CUSTOMER_FIELDS),
             tuple(email.email for email in order.customer.emails.all()),
         )
@@ -79,8 +80,9 @@ def assert_invariants(original: dict[int, tuple], *, settled: bool = True) -> No
     (written before the main database committed); no data may be lost even then."""
     from coldstorage.models import ColdRecord
     from coldstorage.services import cold_records_load
-    from customers.models import PrivacyState as S
-    from orders.privacy.fields import ADDRESS_FIELDS, ORDER_FIELDS, order_record_fields
+    from customers.models import ADDRESS_PERSONAL_FIELDS
+    from orders.privacy.fields import ORDER_FIELDS, order_record_fields
+    from personal.state import PrivacyState as S
 
     current = personal_snapshot(original)
     cold = {
@@ -118,7 +120,7 @@ def assert_invariants(original: dict[int, tuple], *, settled: bool = True) -> No
                 if address.privacy_state != S.ACTIVE:
                     stored = address_payloads[address.pk]
                     assert (
-                        tuple(stored["f"][f] for f in ADDRESS_FIELDS)
+                        tuple(stored["f"][f] for f in ADDRESS_PERSONAL_FIELDS)
                         == original[order.pk][position]
                     )
                 else:

@@ -13,11 +13,11 @@ from django.utils import timezone
 from django_q.models import OrmQ, Schedule
 
 from channels.models import Channel
-from customers.models import PrivacyState
 from orders import schedules
 from orders.models import Order, OrderEvent, PrivacyJob
 from orders.privacy.jobs import privacy_job_anonymize_due, privacy_job_run
 from orders.privacy.selection import Selection, SelectionError
+from personal.state import PrivacyState
 from tests.factories import ChannelFactory, OrderFactory
 from tests.privacy.conftest import (
     BOTH,

@@ -8,10 +8,10 @@ from django.urls import reverse
 
 from coldstorage import keys
 from coldstorage.models import ColdRecord
-from customers.models import PrivacyState
 from orders.models import OrderEvent, PrivacyJob, RestoreFailure
 from orders.privacy.jobs import privacy_job_restore, privacy_job_run, reconcile_jobs
 from orders.privacy.selection import Selection
+from personal.state import PrivacyState
 from tests.factories import OrderFactory
 from tests.privacy.conftest import BOTH, anonymize, fresh, restore
 

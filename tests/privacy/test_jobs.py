@@ -10,7 +10,6 @@ from django.utils import timezone
 from django_q.models import OrmQ
 
 from coldstorage import services as cold_services
-from customers.models import PrivacyState
 from orders.models import Order, PrivacyJob
 from orders.privacy import jobs, lifecycle
 from orders.privacy.jobs import (
@@ -20,6 +19,7 @@ from orders.privacy.jobs import (
     reconcile_jobs,
 )
 from orders.privacy.selection import Selection
+from personal.state import PrivacyState
 from tests.factories import CustomerFactory, OrderFactory
 from tests.privacy.conftest import BOTH, assert_invariants, fresh, personal_snapshot
 

@@ -7,10 +7,10 @@ from django.utils import translation
 
 from coldstorage import keys
 from coldstorage.models import ColdRecord
-from customers.models import PrivacyState
 from orders.models import Order, PrivacyJob
 from orders.privacy.jobs import privacy_job_anonymize
 from orders.privacy.selection import Selection
+from personal.state import PrivacyState
 from tests.factories import OrderFactory
 from tests.privacy.conftest import BOTH, anonymize, fresh, restore
 

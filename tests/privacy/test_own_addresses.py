@@ -13,11 +13,11 @@ from django.urls import reverse
 
 from coldstorage.models import ColdRecord
 from coldstorage.services import cold_records_load, cold_records_store
-from customers.models import ANONYMIZED, PrivacyState
+from customers.models import ADDRESS_FIELDS, ADDRESS_PERSONAL_FIELDS
 from orders.invoicing import issued_invoice
-from orders.models import ORDER_ADDRESS_FIELDS, Invoice, Order, purge_date_for
-from orders.privacy.fields import ADDRESS_FIELDS
+from orders.models import Invoice, Order, purge_date_for
 from orders.services import order_create_invoice
+from personal.state import ANONYMIZED, PrivacyState
 from tests.factories import AddressFactory, CustomerFactory, OrderFactory, OrderItemFactory
 from tests.privacy.conftest import BOTH, anonymize, fresh, restore
 
@@ -215,7 +215,7 @@ def test_the_migration_keeps_of_an_invoice_buyer_what_differs_from_its_order(use
 
 
 def _address(order, role) -> dict:
-    return {name: getattr(order, f"{role}_{name}") for name in ORDER_ADDRESS_FIELDS}
+    return {name: getattr(order, f"{role}_{name}") for name in ADDRESS_FIELDS}
 
 
 def _migration():
@@ -241,10 +241,10 @@ def test_orders_anonymized_before_the_migration_restore_unchanged(at):
     }
     expected_addresses = {
         old_shared.pk: (
-            {name: getattr(shared, name) for name in ORDER_ADDRESS_FIELDS},
-            {name: getattr(own, name) for name in ORDER_ADDRESS_FIELDS},
+            {name: getattr(shared, name) for name in ADDRESS_FIELDS},
+            {name: getattr(own, name) for name in ADDRESS_FIELDS},
         ),
-        old_own.pk: ({name: getattr(own, name) for name in ORDER_ADDRESS_FIELDS},) * 2,
+        old_own.pk: ({name: getattr(own, name) for name in ADDRESS_FIELDS},) * 2,
     }
     # What the old code left: cold records in the old format, placeholders in the main database,
     # and (before the migration) no address columns on the orders.
@@ -256,7 +256,7 @@ def test_orders_anonymized_before_the_migration_restore_unchanged(at):
                 (
                     ColdRecord.Kind.ADDRESS,
                     own.pk,
-                    {"f": {name: getattr(own, name) for name in ADDRESS_FIELDS}},
+                    {"f": {name: getattr(own, name) for name in ADDRESS_PERSONAL_FIELDS}},
                 ),
             ],
             anonymized_at=now,
@@ -267,11 +267,9 @@ def test_orders_anonymized_before_the_migration_restore_unchanged(at):
         buyer_email=ANONYMIZED, buyer_phone=ANONYMIZED, notes=ANONYMIZED, **state
     )
     type(own).objects.filter(pk=own.pk).update(
-        **{name: ANONYMIZED for name in ADDRESS_FIELDS if getattr(own, name)}, **state
+        **{name: ANONYMIZED for name in ADDRESS_PERSONAL_FIELDS if getattr(own, name)}, **state
     )
-    blank = {
-        f"{role}_{name}": "" for role in ("billing", "shipping") for name in ORDER_ADDRESS_FIELDS
-    }
+    blank = {f"{role}_{name}": "" for role in ("billing", "shipping") for name in ADDRESS_FIELDS}
     Order.objects.update(**blank)
 
     with connection.schema_editor() as editor:

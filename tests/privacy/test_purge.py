@@ -6,8 +6,8 @@ import pytest
 from django.core.management import call_command
 
 from coldstorage.models import ColdRecord
-from customers.models import PrivacyState
 from orders.models import OrderEvent, purge_date_for
+from personal.state import PrivacyState
 from tests.factories import OrderFactory
 from tests.privacy.conftest import BOTH, anonymize, fresh, restore
 

@@ -6,9 +6,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from customers.models import Address, Customer, CustomerEmail, PrivacyState
+from customers.models import ADDRESS_PERSONAL_FIELDS, Address, Customer, CustomerEmail
 from orders.models import Order, OrderMessage
-from orders.privacy.fields import ADDRESS_FIELDS, CUSTOMER_FIELDS, MESSAGE_FIELDS, ORDER_FIELDS
+from orders.privacy.fields import CUSTOMER_FIELDS, MESSAGE_FIELDS, ORDER_FIELDS
+from personal.state import PrivacyState
 from tests.factories import ChannelFactory
 from tests.privacy.conftest import BOTH, anonymize, restore
 
@@ -45,7 +46,7 @@ _numbers = iter(range(1, 10**9))
     customer=texts_for(Customer, CUSTOMER_TEXT),
     birth=st.one_of(st.none(), st.dates(datetime.date(1900, 1, 1), datetime.date(2010, 1, 1))),
     extra=st.dictionaries(st.text(CHARS, max_size=20), st.text(CHARS, max_size=40), max_size=3),
-    address=texts_for(Address, ADDRESS_FIELDS),
+    address=texts_for(Address, ADDRESS_PERSONAL_FIELDS),
     country=st.sampled_from(["DE", "AT", "CH", "IL", "JP"]),
     order=texts_for(Order, ORDER_FIELDS),
     message=st.fixed_dictionaries({"subject": text(200), "body": text(2000)}),
@@ -73,7 +74,7 @@ def test_it_restores_exactly_what_it_anonymized(
     def snapshot():
         return (
             Customer.objects.filter(pk=c.pk).values(*CUSTOMER_FIELDS).get(),
-            Address.objects.filter(pk=a.pk).values(*ADDRESS_FIELDS, "country").get(),
+            Address.objects.filter(pk=a.pk).values(*ADDRESS_PERSONAL_FIELDS, "country").get(),
             Order.objects.filter(pk=o.pk).values(*ORDER_FIELDS).get(),
             OrderMessage.objects.filter(pk=m.pk).values(*MESSAGE_FIELDS).get(),
             CustomerEmail.objects.filter(pk=mail.pk).values("email").get(),

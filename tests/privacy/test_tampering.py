@@ -5,7 +5,7 @@ import pytest
 from coldstorage.crypto import TamperedRecordError
 from coldstorage.models import ColdRecord
 from coldstorage.services import cold_records_load
-from customers.models import ANONYMIZED, PrivacyState
+from personal.state import ANONYMIZED, PrivacyState
 from tests.factories import OrderFactory
 from tests.privacy.conftest import BOTH, anonymize, fresh, restore
 

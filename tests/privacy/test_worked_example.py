@@ -4,8 +4,8 @@ import pytest
 
 from channels.models import Channel
 from coldstorage.models import ColdRecord
-from customers.models import ANONYMIZED, PrivacyState
 from orders.models import OrderEvent
+from personal.state import ANONYMIZED, PrivacyState
 from tests.factories import (
     AddressFactory,
     ChannelFactory,

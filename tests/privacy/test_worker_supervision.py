@@ -12,10 +12,10 @@ import time
 import pytest
 from django.core.management import CommandError, call_command
 
-from customers.models import PrivacyState
 from orders.models import Order, PrivacyJob, WorkerHeartbeat
 from orders.privacy.jobs import privacy_job_restore
 from orders.privacy.selection import Selection
+from personal.state import PrivacyState
 from tests.privacy.conftest import BOTH, anonymize, bulk_orders
 from tests.privacy.test_crash_qcluster import ROOT, Cluster, wait_for
 

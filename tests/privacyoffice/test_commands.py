@@ -6,8 +6,8 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from customers.models import PrivacyState
 from orders.models import OrderStatus
+from personal.state import PrivacyState
 from privacyoffice.models import ErasureRequest, SubjectReport
 from tests.factories import OrderFactory
 from tests.privacy.conftest import BOTH, fresh

@@ -6,10 +6,10 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from customers.models import PrivacyState
 from orders.models import Order, OrderStatus, PrivacyJob
 from orders.privacy.jobs import privacy_job_restore
 from orders.privacy.selection import Selection
+from personal.state import PrivacyState
 from privacyoffice.models import ErasureRequest, one_month_after
 from privacyoffice.services import (
     ErasureRequestError,

@@ -1,4 +1,4 @@
-"""What anonymize_orders and restore_orders share: selecting orders, progress, the summary."""
+"""What the privacy commands share: selecting orders, progress (anonymize_due too), the summary."""
 
 import datetime
 import sys
@@ -26,7 +26,19 @@ def _date(value: str) -> datetime.date:
     return day
 
 
-class PrivacyCommand(CardSafeCommand):
+class JobProgressCommand(CardSafeCommand):
+    """A command that runs privacy jobs in the foreground and shows their progress: one line,
+    rewritten in a terminal; a line per step in a log."""
+
+    def progress(self, job: PrivacyJob) -> None:
+        line = f"{job.done}/{job.total} ({job.percent} %)"
+        if sys.stdout.isatty():
+            self.stdout.write("\r" + line, ending="")
+        else:
+            self.stdout.write(line)
+
+
+class PrivacyCommand(JobProgressCommand):
     action = ""  # set by subclasses
 
     def add_arguments(self, parser):
@@ -91,10 +103,3 @@ class PrivacyCommand(CardSafeCommand):
                 _("%(count)d Bestellungen konnten nicht bearbeitet werden (siehe oben).")
                 % {"count": failed}
             )
-
-    def progress(self, job: PrivacyJob) -> None:
-        line = f"{job.done}/{job.total} ({job.percent} %)"
-        if sys.stdout.isatty():
-            self.stdout.write("\r" + line, ending="")
-        else:
-            self.stdout.write(line)

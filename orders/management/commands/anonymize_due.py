@@ -11,7 +11,7 @@ from django.utils.translation import ngettext
 
 from channels.models import Channel
 from coldstorage.keys import KeyConfigurationError
-from customers.management.base import CardSafeCommand
+from orders.management.commands._privacy import JobProgressCommand
 from orders.models import PrivacyJob
 from orders.privacy.jobs import privacy_job_anonymize_due, privacy_job_run
 from orders.privacy.selection import Selection, SelectionError, check_date_in_range
@@ -43,7 +43,7 @@ def _day(value: str) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, timezone.localtime().time()))
 
 
-class Command(CardSafeCommand):
+class Command(JobProgressCommand):
     help = (
         "Anonymize the orders every channel's policy makes due (max(order date, last restore) "
         "+ X days), one job per channel, in the foreground with progress."
@@ -136,10 +136,3 @@ class Command(CardSafeCommand):
         )
         if failures:
             raise CommandError("; ".join(failures))
-
-    def progress(self, job: PrivacyJob) -> None:
-        line = f"{job.done}/{job.total} ({job.percent} %)"
-        if sys.stdout.isatty():
-            self.stdout.write("\r" + line, ending="")
-        else:
-            self.stdout.write(line)

@@ -7,11 +7,11 @@ from django.core.management.base import CommandError
 from channels.models import Channel
 from channels.selectors import channel_by_name_or_id
 from customers.management.base import CardSafeCommand
-from customers.models import PrivacyState
 from orders.export import DIALECTS, ExportOptions, order_export_lines
 from orders.forms import OrderFilterForm
 from orders.models import OrderStatus
 from orders.selectors import orders_matching
+from personal.state import PrivacyState
 
 
 def _channel(value: str) -> Channel:

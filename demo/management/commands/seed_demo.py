@@ -1,6 +1,6 @@
 """seed_demo: realistic German demo data (channels, customers, addresses, orders …) for any volume.
 
-The rows come from `orders.demo`; this command reserves primary keys, keeps the invoice number
+The rows come from `demo.generator`; this command reserves primary keys, keeps the invoice number
 sequences in step and writes each batch in one transaction: binary COPY on PostgreSQL (a million
 orders in a few minutes), executemany elsewhere.
 
@@ -24,7 +24,8 @@ from django.utils import timezone
 from channels.models import Channel
 from customers.management.base import CardSafeCommand
 from customers.models import Address, Customer, CustomerEmail, CustomerPhone, CustomerSource
-from orders.demo import DEMO_CHANNELS, LAYOUT, Batch, DemoChannel, DemoGenerator
+from demo.generator import DEMO_CHANNELS, LAYOUT, Batch, DemoChannel, DemoGenerator
+from documents.models import CompanySettings
 from orders.models import NumberSequence, Order, OrderEvent, OrderItem, OrderMessage
 
 FIRST_ORDER_NUMBER = 100001
@@ -238,8 +239,6 @@ def _write_batch(batch: Batch) -> None:
 def _reserve_invoice_numbers(counts: dict[int, int]) -> dict[int, int]:
     """Advances the "invoice-<year>" sequences, and the company settings' next invoice number
     past the highest of them, so later invoices continue after the seeded ones."""
-    from documents.models import CompanySettings
-
     first = {}
     for year in sorted(counts):
         sequence, _created = NumberSequence.objects.select_for_update().get_or_create(

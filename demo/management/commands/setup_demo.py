@@ -15,11 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from coldstorage import keys
 from documents.models import CompanySettings
 from orders.models import Order
-
-try:
-    from orders.schedules import ensure_schedules
-except ImportError:
-    ensure_schedules = None
+from orders.schedules import ensure_schedules
 
 MERCHANT_APPS = ("orders", "customers", "channels", "automation", "documents", "notifications")
 MERCHANT_GROUP = "Händler"
@@ -87,8 +83,7 @@ class Command(BaseCommand):
         groups = self._ensure_groups()
         self._ensure_logins(groups)
         self._ensure_company()
-        if ensure_schedules is not None:
-            ensure_schedules()
+        ensure_schedules()
         if orders > 0 and not Order.objects.exists():
             call_command("seed_demo", orders=orders, stdout=self.stdout, stderr=self.stderr)
 

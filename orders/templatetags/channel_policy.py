@@ -2,12 +2,12 @@
 
 from django import template
 
-from channels.selectors import OrderPolicyNote, order_policy_note
+from orders.privacy.channel_policy import OrderPolicyNote, order_policy_note
 
 register = template.Library()
 
 
 @register.simple_tag
 def policy_note_for(order) -> OrderPolicyNote | None:
-    """`{% policy_note_for order as note %}`: see channels.selectors.order_policy_note."""
+    """`{% policy_note_for order as note %}`: see orders.privacy.channel_policy.order_policy_note."""
     return order_policy_note(order)

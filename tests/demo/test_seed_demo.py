@@ -23,10 +23,10 @@ from django.utils import timezone
 from channels.models import AMAZON_FORCED_DAYS, Channel
 from coldstorage import keys
 from customers.models import Address, Customer, CustomerEmail, CustomerPhone, CustomerSource
-from customers.validators import contains_card_number
-from orders.demo import DEMO_CHANNELS, LAYOUT, DemoChannel, DemoGenerator
-from orders.management.commands import seed_demo
+from demo.generator import DEMO_CHANNELS, LAYOUT, DemoChannel, DemoGenerator
+from demo.management.commands import seed_demo
 from orders.models import NumberSequence, Order, OrderEvent, OrderStatus
+from personal.cards import contains_card_number
 from tests.test_permissions import ENDPOINTS
 
 pytestmark = pytest.mark.django_db
@@ -291,7 +291,7 @@ def test_bulk_mode_rebuilds_indexes_and_foreign_keys(db, monkeypatch):
 
 @pytest.mark.skipif(connection.vendor == "sqlite", reason="the suite runs on SQLite already")
 def test_it_falls_back_to_executemany_on_sqlite(tmp_path):
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     env = {k: v for k, v in os.environ.items() if not k.endswith("DATABASE_URL")}
     env.update(VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="config.settings")
     for command in (["migrate", "-v0"], ["seed_demo", "--orders", "120", "--seed", "4"]):

@@ -18,18 +18,17 @@ from itertools import accumulate
 from zoneinfo import ZoneInfo
 
 from channels.models import Channel
-from customers.models import Address, Customer, CustomerEmail, CustomerPhone, CustomerSource
+from customers.models import (
+    ADDRESS_FIELDS,
+    Address,
+    Customer,
+    CustomerEmail,
+    CustomerPhone,
+    CustomerSource,
+)
 from customers.payment_methods import PaymentMethod
 from orders.invoicing import InvoiceLine, invoice_content
-from orders.models import (
-    ORDER_ADDRESS_FIELDS,
-    Invoice,
-    Order,
-    OrderEvent,
-    OrderItem,
-    OrderMessage,
-    OrderStatus,
-)
+from orders.models import Invoice, Order, OrderEvent, OrderItem, OrderMessage, OrderStatus
 
 UTC = datetime.UTC
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -354,8 +353,8 @@ LAYOUT = {
             "currency", "payment_method", "buyer_email", "buyer_phone", "notes", "invoice_number",
             "tracking_number", "restored_at", "restore_failure", "restore_failed_at",
             "privacy_job_id", "created_at", "version",
-            *(f"billing_{name}" for name in ORDER_ADDRESS_FIELDS),
-            *(f"shipping_{name}" for name in ORDER_ADDRESS_FIELDS)),
+            *(f"billing_{name}" for name in ADDRESS_FIELDS),
+            *(f"shipping_{name}" for name in ADDRESS_FIELDS)),
     Invoice: ("id", "order_id", "number", "issued_at", "content", "buyer"),
     OrderItem: ("id", "order_id", "sku", "title", "quantity", "unit_price", "tax_rate"),
     OrderMessage: ("id", "order_id", "direction", "subject", "body", "sent_at"),
