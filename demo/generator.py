@@ -27,6 +27,7 @@ from customers.models import (
     CustomerSource,
 )
 from customers.payment_methods import PaymentMethod
+from orders import history
 from orders.invoicing import InvoiceLine, invoice_content
 from orders.models import Invoice, Order, OrderEvent, OrderItem, OrderMessage, OrderStatus
 
@@ -358,12 +359,12 @@ LAYOUT = {
     Invoice: ("id", "order_id", "number", "issued_at", "content", "buyer"),
     OrderItem: ("id", "order_id", "sku", "title", "quantity", "unit_price", "tax_rate"),
     OrderMessage: ("id", "order_id", "direction", "subject", "body", "sent_at"),
-    OrderEvent: ("id", "order_id", "kind", "created_at", "actor_id", "actor_label", "detail",
-                 "params"),
+    OrderEvent: ("id", *history.EVENT_COLUMNS),
 }  # fmt: skip
 _INVOICE_NUMBER = LAYOUT[Order].index("invoice_number")
 _CREATED_AT = LAYOUT[Order].index("created_at")
 _CREATED = OrderEvent.Kind.CREATED.value
+_IMPORT = history.Actor.system("Import")
 
 _ASCII = str.maketrans(
     {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "ı": "i", "é": "e", " ": "", "'": ""}
@@ -598,9 +599,8 @@ class DemoGenerator:
                     datetime.datetime.fromtimestamp(invoiced, BERLIN).year,
                 )
             )
-        rows[OrderEvent].append(
-            (self.next_id(OrderEvent), order_id, _CREATED, row[_CREATED_AT], None, "Import", "", {})
-        )
+        created = history.event_row(order_id, _CREATED, actor=_IMPORT, created_at=row[_CREATED_AT])
+        rows[OrderEvent].append((self.next_id(OrderEvent), *created))
         if rng.random() < 0.08:
             self._messages(rng, batch, order_id, row[6], state, ts)
 

@@ -74,6 +74,25 @@ def record(
     )
 
 
+#: A history row's columns in the order of `event_row`.
+EVENT_COLUMNS = ("order_id", "kind", "created_at", "actor_id", "actor_label", "detail", "params")
+
+
+def event_row(
+    order_id: int,
+    kind: str,
+    *,
+    actor: Actor,
+    params: Mapping | None = None,
+    created_at: datetime.datetime,
+) -> tuple:
+    """One history entry as a row of EVENT_COLUMNS, with the same facts `record` writes, for a
+    bulk load that cannot go through `record` (the demo's COPY of a million orders)."""
+    params = dict(params or {})
+    label = actor.label[:_LABEL_LENGTH]
+    return (order_id, kind, created_at, actor.user_id, label, stored_detail(params), params)
+
+
 def record_for_orders(
     orders: models.QuerySet | Collection[int],
     kind: str,

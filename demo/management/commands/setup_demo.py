@@ -17,7 +17,15 @@ from documents.models import CompanySettings
 from orders.models import Order
 from orders.schedules import ensure_schedules
 
-MERCHANT_APPS = ("orders", "customers", "channels", "automation", "documents", "notifications")
+MERCHANT_APPS = (
+    "orders",
+    "customers",
+    "channels",
+    "automation",
+    "documents",
+    "notifications",
+    "privacyoffice",
+)
 MERCHANT_GROUP = "Händler"
 STAFF_GROUP = "Mitarbeiter"
 #: Looks at orders, invoices and channels; changes nothing and sees no personal data.
@@ -127,9 +135,10 @@ class Command(BaseCommand):
         permissions = Permission.objects.filter(content_type__app_label__in=MERCHANT_APPS)
         wanted = {
             MERCHANT_GROUP: permissions,
+            # Restores and data subject requests (reports decrypt cold data) stay the owner's.
             STAFF_GROUP: permissions.exclude(
                 content_type__app_label="orders", codename="restore_order"
-            ),
+            ).exclude(content_type__app_label="privacyoffice"),
             BOOKKEEPING_GROUP: Permission.objects.filter(
                 content_type__app_label__in=BOOKKEEPING_APPS, codename__startswith="view_"
             ),
