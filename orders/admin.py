@@ -117,6 +117,9 @@ class OrderAdmin(PersonalDataAdmin):
     list_filter = ("channel", "status", "privacy_state")
     list_select_related = ("channel",)
     search_fields = ("number__exact", "external_number__exact")
+    # Names and addresses are not searched here (personal data, and anonymized orders must not be
+    # found by them): the order list's search does that for users who may read personal data.
+    search_help_text = _("Laufende oder externe Bestellnummer, genau")
     date_hierarchy = "order_date"
     raw_id_fields = ("customer", "billing_entry", "shipping_entry", "privacy_job")
     readonly_fields = (
@@ -345,6 +348,10 @@ class OrderEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(PrivacyJob)
 class PrivacyJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    class Media:
+        # Classes, not style attributes: the Content-Security-Policy refuses inline styles.
+        css = {"all": ("css/admin.css",)}
+
     list_display = (
         "id",
         "kind",
@@ -400,7 +407,7 @@ class PrivacyJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("Fortschritt"))
     def progress(self, obj: PrivacyJob) -> SafeString:
         return format_html(
-            '<progress value="{}" max="100" style="width:6rem;vertical-align:middle" '
+            '<progress value="{}" max="100" class="job-progress" '
             'aria-label="{} %"></progress> {}/{}',
             obj.percent,
             obj.percent,
@@ -424,7 +431,7 @@ class PrivacyJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if not items:
             return "–"
         return format_html(
-            '<ul style="margin:0;padding-left:1.1rem">{}</ul>',
+            '<ul class="job-summary">{}</ul>',
             format_html_join("", "<li>{}: {}</li>", ((label, n) for _k, label, n in items)),
         )
 

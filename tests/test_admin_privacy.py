@@ -202,6 +202,9 @@ def test_the_job_list_shows_kind_state_progress_and_who(support, finished_job):
         assert text in html
     assert str(running.pk) in html
     assert "Nicht wiederherstellbar" in html  # the error, shortened
+    # Styled by a stylesheet: the Content-Security-Policy refuses style attributes.
+    assert "css/admin.css" in html
+    assert ' style="' not in html.split("<body", 1)[1].split('id="changelist"', 1)[1]
 
 
 def test_the_job_page_is_read_only_and_explains_the_result(support, finished_job):

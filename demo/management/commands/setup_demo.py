@@ -71,6 +71,7 @@ DEMO_LOGINS = (
         "reads orders, invoices and channels, no personal data, changes nothing",
     ),
 )
+#: Where the start command's web server listens (bin/start passes its HOST and PORT).
 URL = "http://127.0.0.1:8000/"
 
 
@@ -85,8 +86,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--orders", type=int, default=2000, help="demo orders on an empty database (2000)"
         )
+        parser.add_argument("--url", default=URL, help=f"the address printed at the end ({URL})")
 
-    def handle(self, *args, orders: int, **options):
+    def handle(self, *args, orders: int, url: str, **options):
         self._ensure_key()
         groups = self._ensure_groups()
         self._ensure_logins(groups)
@@ -96,7 +98,7 @@ class Command(BaseCommand):
             call_command("seed_demo", orders=orders, stdout=self.stdout, stderr=self.stderr)
 
         self.stdout.write("")
-        self.stdout.write(self.style.SUCCESS(f"OrderDesk is ready: {URL}"))
+        self.stdout.write(self.style.SUCCESS(f"OrderDesk is ready: {url}"))
         for username, password, _group, _staff, purpose in DEMO_LOGINS:
             self.stdout.write(f"  login {username:<12} password {password:<26} {purpose}")
 
