@@ -3,6 +3,7 @@
 import datetime
 import json
 import logging
+import re
 
 import pytest
 from django.test import Client
@@ -95,6 +96,21 @@ def test_the_report_page_shows_the_data_and_is_audited(dpo, example):
     assert "no-store" in response["Cache-Control"]
     audit = SubjectReport.objects.get()
     assert audit.via == "page" and audit.requested_by.username == "dsb"
+    # Dates and codes as a reader expects them, not as the JSON file has them.
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", response.text.split("<main", 1)[-1])
+    assert "PayPal" in response.text and ">paypal<" not in response.text
+    assert "(OrderDesk) ." not in response.text
+
+
+def test_report_values_read_in_the_readers_format():
+    from privacyoffice.templatetags.subject_report import iso_local, payment_label
+
+    assert iso_local("1985-04-12") == "12.04.1985"
+    assert iso_local("2026-12-04T05:39:30+01:00") == "04.12.2026 05:39"
+    assert iso_local("kein Datum") == "kein Datum"
+    assert iso_local(None) is None
+    assert payment_label("paypal") == "PayPal"
+    assert payment_label("unbekannt") == "unbekannt"
 
 
 def test_the_json_file_is_a_download_and_audited(dpo, example):
