@@ -97,6 +97,7 @@ def merchant(db):
                 "automation",
                 "documents",
                 "notifications",
+                "privacyoffice",
             ]
         )
     )
