@@ -189,8 +189,19 @@ def world(db):
     server = SmtpServer.objects.create(
         name="Server", sender="shop@example.org", host="127.0.0.1", port=9, security="none"
     )
+    import datetime
+
+    from privacyoffice.models import ErasureRequest
+
+    erasure = ErasureRequest.objects.create(
+        customer=customer,
+        received_on=datetime.date(2026, 12, 1),
+        received_via=ErasureRequest.ReceivedVia.values[0],
+        deadline=datetime.date(2027, 1, 1),
+    )
     return {
         "customer": customer,
+        "erasure": erasure,
         "order": order,
         "job": job,
         "channel": order.channel,
@@ -224,6 +235,10 @@ def _object_for(name: str, world) -> int | str | None:
         return world["text"].pk
     if name.startswith("notifications:server"):
         return world["server"].pk
+    if name.startswith("privacyoffice:erasure"):
+        return world["erasure"].pk
+    if name.startswith("privacyoffice:"):
+        return world["customer"].pk
     return None
 
 
